@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.int.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          // One shared control plane and SQS server; files run one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+    reporters: ['default', 'json'],
+    outputFile: { json: process.env.DAEMONLESS_TEST_REPORT ?? '.test-report.json' },
+  },
+});
