@@ -1,0 +1,23 @@
+/**
+ * Error classes of the shell. A reconcile either succeeds (returns a report), fails transiently
+ * (the message is retried and, after N receives, lands in the DLQ) or fails terminally (logged,
+ * reported as a Kubernetes Event, acknowledged).
+ */
+export class ControllerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Worth retrying: 429, 5xx, timeouts, dropped connections, conflicts, incomplete reads. */
+export class TransientError extends ControllerError {}
+
+/** Retrying cannot help (for example a DaemonSet the API server would reject); acknowledge it. */
+export class TerminalError extends ControllerError {}
+
+/** A queue message or webhook body that cannot be understood. Never retried. */
+export class InvalidMessageError extends TerminalError {}
+
+export const isTransient = (e: unknown): boolean => e instanceof TransientError;
+export const isTerminal = (e: unknown): boolean => e instanceof TerminalError;
