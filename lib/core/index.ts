@@ -1,0 +1,8 @@
+/**
+ * Public surface of the pure reconcile core. The shell (lib/app), the CLI and the tests import
+ * from here only. Everything exported is pure: no I/O, no clock, no randomness, no mutation.
+ */
+export type * from './types.js';
+export { plan, DEFAULT_PLAN_OPTIONS } from './reconcile.js';
+export { validateDaemonSet } from './validate.js';
+export * from './labels.js';
