@@ -1,0 +1,36 @@
+/**
+ * SQS FIFO identifiers. MessageGroupId and MessageDeduplicationId allow at most 128 characters of
+ * alphanumerics and punctuation (`!"#$%&'()*+,-./:;<=>?@[\]^_\`{|}~`); a DaemonSet key
+ * (namespace ≤ 63 + "/" + name ≤ 253) can be longer, so long or odd values are hashed.
+ */
+import { createHash } from 'node:crypto';
+import type { DaemonSetKey } from '../app/ports.js';
+
+export const SQS_ID_MAX = 128;
+const SQS_ID_CHARSET = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]+$/;
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** True when `id` is usable as MessageGroupId / MessageDeduplicationId as is. */
+export const isSqsId = (id: string): boolean => id.length > 0 && id.length <= SQS_ID_MAX && SQS_ID_CHARSET.test(id);
+
+/**
+ * The message group of a key: the key itself when SQS accepts it, otherwise `h:` + SHA-256 hex
+ * (66 characters). Keys always contain "/" and never ":", so hashed and plain groups cannot collide.
+ */
+export function messageGroupId(key: DaemonSetKey): string {
+  return isSqsId(key) ? key : `h:${sha256Hex(key)}`;
+}
+
+/** The message group of fan-out messages: their own groups, apart from every key's group. */
+export function fanoutGroupId(scope: { scope: string; namespace?: string }): string {
+  return scope.namespace === undefined ? `fanout:${scope.scope}` : `fanout:${scope.scope}:${scope.namespace}`;
+}
+
+/**
+ * A deduplication id from identity parts (for example object uid, resourceVersion, operation, key):
+ * SHA-256 hex of the length-prefixed parts, 64 characters of the allowed charset.
+ */
+export function dedupId(...parts: readonly (string | number)[]): string {
+  return sha256Hex(parts.map((p) => `${String(p).length}:${String(p)}`).join('|'));
+}

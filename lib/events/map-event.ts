@@ -1,0 +1,187 @@
+/**
+ * Maps normalized object events to the DaemonSets they may affect (architecture.md "The flow",
+ * daemonset-semantics.md §16). Pure: no I/O, no clock (observedAt is an input).
+ *
+ * - DaemonSet (apps/v1, or daemonless.io/v1 when the CRD is managed) → its own key (WATCH-1).
+ * - Pod → its controller owner's key when that is a managed DaemonSet (WATCH-2..4); on an update
+ *   whose controller changed, the old owner's key too; an orphan pod being created, or updated with
+ *   changed labels/owner, → a `selector` fan-out (adoption); an orphan's deletion → nothing.
+ *   A pod event without an object (audit at Metadata level) → a `namespace` fan-out.
+ * - Node → an `all` fan-out on create and delete; on update only when labels or taints changed
+ *   (WATCH-6, v1.29+). `nodes/status` writes cannot change either and are ignored.
+ * - Anything else → nothing.
+ *
+ * Events are hints: a forged event can cause at most an extra reconcile. Names that the API server
+ * could never have produced (invalid DNS names, several controller references, owners without a
+ * uid) are refused instead, so that nothing is enqueued for them.
+ */
+import type { ManagedResource } from '../config.js';
+import type { ReconcileRequest } from '../app/ports.js';
+import { dedupId } from './identity.js';
+import type { FanoutRequest, FanoutScope, MappingResult, ObjectEvent, ObjectSummary, OwnerReference, Taint } from './types.js';
+
+export interface MappingOptions {
+  readonly managed: ManagedResource;
+  /** When the events were received (ms since epoch). */
+  readonly observedAt: number;
+}
+
+export type MapResult = ({ readonly ok: true } & MappingResult) | { readonly ok: false; readonly reason: string };
+
+/** API group of the managed DaemonSet resource. */
+export const MANAGED_GROUP: Readonly<Record<ManagedResource, string>> = { native: 'apps', crd: 'daemonless.io' };
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const isDnsLabel = (s: string): boolean => s.length <= 63 && DNS_LABEL.test(s);
+export const isDnsSubdomain = (s: string): boolean => s.length <= 253 && DNS_SUBDOMAIN.test(s);
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const isLabelKey = (k: string): boolean => {
+  const slash = k.indexOf('/');
+  const name = slash < 0 ? k : k.slice(slash + 1);
+  const prefix = slash < 0 ? null : k.slice(0, slash);
+  return name.length <= 63 && LABEL_NAME.test(name) && (prefix === null || isDnsSubdomain(prefix));
+};
+
+class Rejected extends Error {}
+
+/** Maps a list of events; refuses the whole list if any event is unusable. */
+export function mapEvents(events: readonly ObjectEvent[], options: MappingOptions): MapResult {
+  const requests = new Map<string, ReconcileRequest>();
+  const fanouts = new Map<string, FanoutRequest>();
+  try {
+    for (const event of events) {
+      const out = mapEvent(event, options);
+      for (const r of out.requests) if (!requests.has(r.dedupId)) requests.set(r.dedupId, r);
+      for (const f of out.fanouts) if (!fanouts.has(f.dedupId)) fanouts.set(f.dedupId, f);
+    }
+  } catch (e) {
+    if (e instanceof Rejected) return { ok: false, reason: e.message };
+    throw e;
+  }
+  return { ok: true, requests: [...requests.values()], fanouts: [...fanouts.values()] };
+}
+
+function mapEvent(event: ObjectEvent, options: MappingOptions): MappingResult {
+  const group = MANAGED_GROUP[options.managed];
+  if (event.kind === 'DaemonSet' && event.group === group) return mapDaemonSet(event, options);
+  if (event.kind === 'Pod' && event.group === '') return mapPod(event, options);
+  if (event.kind === 'Node' && event.group === '') return mapNode(event, options);
+  return { requests: [], fanouts: [] };
+}
+
+const request = (key: string, event: ObjectEvent, options: MappingOptions): ReconcileRequest => ({
+  key, dedupId: dedupId(event.identity, key), observedAt: options.observedAt,
+});
+
+const fanout = (scope: FanoutScope, cause: string, event: ObjectEvent, options: MappingOptions): FanoutRequest => ({
+  ...scope, cause, dedupId: dedupId(event.identity, 'fanout', JSON.stringify(scope)), observedAt: options.observedAt,
+});
+
+function requireNamespace(event: ObjectEvent): string {
+  if (!isDnsLabel(event.namespace)) throw new Rejected(`${event.kind} ${JSON.stringify(event.namespace)}: invalid namespace`);
+  return event.namespace;
+}
+
+function requireName(event: ObjectEvent): string {
+  if (!isDnsSubdomain(event.name)) throw new Rejected(`${event.kind} ${JSON.stringify(event.name)}: invalid name`);
+  return event.name;
+}
+
+function mapDaemonSet(event: ObjectEvent, options: MappingOptions): MappingResult {
+  const key = `${requireNamespace(event)}/${requireName(event)}`;
+  return { requests: [request(key, event, options)], fanouts: [] };
+}
+
+/** The single controller reference of an object; several are refused (the API server forbids them). */
+function controllerOf(o: ObjectSummary | null): OwnerReference | null {
+  if (o === null) return null;
+  const controllers = o.ownerReferences.filter((r) => r.controller === true);
+  if (controllers.length > 1) throw new Rejected('object has more than one controller reference');
+  return controllers[0] ?? null;
+}
+
+/** The key of a managed DaemonSet controlling the pod, or null (orphan, or owned by something else). */
+function ownerKey(ref: OwnerReference | null, namespace: string, managedGroup: string): string | null {
+  if (ref === null || ref.kind !== 'DaemonSet' || !ref.apiVersion.startsWith(`${managedGroup}/`)) return null;
+  if (!isDnsSubdomain(ref.name)) throw new Rejected(`controller reference names an invalid DaemonSet ${JSON.stringify(ref.name)}`);
+  if (ref.uid.length === 0) throw new Rejected('controller reference without a uid');
+  return `${namespace}/${ref.name}`;
+}
+
+const sameRef = (a: OwnerReference | null, b: OwnerReference | null): boolean =>
+  a === null || b === null ? a === b : a.uid === b.uid && a.kind === b.kind && a.name === b.name && a.apiVersion === b.apiVersion;
+
+const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && b[k] === a[k]);
+};
+
+function validatedLabels(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  for (const [k, v] of Object.entries(labels)) {
+    if (!isLabelKey(k) || v.length > 63 || !LABEL_VALUE.test(v)) throw new Rejected(`invalid label ${JSON.stringify(k)}`);
+  }
+  return labels;
+}
+
+function mapPod(event: ObjectEvent, options: MappingOptions): MappingResult {
+  const namespace = requireNamespace(event);
+  requireName(event);
+  const group = MANAGED_GROUP[options.managed];
+  const { object, oldObject } = event;
+  const current = object ?? oldObject;
+  if (current === null) {
+    // Nothing but a reference (audit at Metadata level): any DaemonSet of the namespace may care.
+    return { requests: [], fanouts: [fanout({ scope: 'namespace', namespace }, `pod ${namespace}/${event.name} ${event.operation}`, event, options)] };
+  }
+  const ref = controllerOf(current);
+  const key = ownerKey(ref, namespace, group);
+  const deleting = event.operation === 'delete' || current.deletionTimestamp !== undefined;
+  const requests: ReconcileRequest[] = [];
+  const fanouts: FanoutRequest[] = [];
+
+  if (event.operation === 'update' && oldObject !== null && object !== null) {
+    // WATCH-3: a watch update with an unchanged resourceVersion is a resync, not a change. (Admission
+    // objects still carry the old resourceVersion, so the check applies to watch events only.)
+    if (event.source === 'watch' && object.resourceVersion !== undefined && object.resourceVersion === oldObject.resourceVersion) {
+      return { requests: [], fanouts: [] };
+    }
+    const oldRef = controllerOf(oldObject);
+    if (!sameRef(oldRef, ref)) {
+      const oldKey = ownerKey(oldRef, namespace, group);
+      if (oldKey !== null) requests.push(request(oldKey, event, options));
+    }
+  }
+  if (key !== null) {
+    requests.push(request(key, event, options));
+  } else if (ref === null && !deleting) {
+    // An orphan may be adopted (WATCH-2/3): on create, on updates that changed labels or owner,
+    // and on updates whose previous state is unknown.
+    const changed = event.operation === 'create' || oldObject === null || object === null
+      || !sameLabels(oldObject.labels, object.labels) || !sameRef(controllerOf(oldObject), ref);
+    if (changed) {
+      fanouts.push(fanout({ scope: 'selector', namespace, labels: validatedLabels(current.labels) },
+        `orphan pod ${namespace}/${event.name} ${event.operation}`, event, options));
+    }
+  }
+  return { requests, fanouts };
+}
+
+const sameTaints = (a: readonly Taint[], b: readonly Taint[]): boolean =>
+  a.length === b.length && a.every((t, i) => t.key === b[i]?.key && (t.value ?? '') === (b[i]?.value ?? '') && t.effect === b[i]?.effect);
+
+function mapNode(event: ObjectEvent, options: MappingOptions): MappingResult {
+  const name = requireName(event);
+  if (event.operation === 'update') {
+    // Status writes cannot change labels or taints (both are reset by the status strategy).
+    if (event.subresource === 'status') return { requests: [], fanouts: [] };
+    const { object, oldObject } = event;
+    if (object !== null && oldObject !== null && sameLabels(object.labels, oldObject.labels) && sameTaints(object.taints, oldObject.taints)) {
+      return { requests: [], fanouts: [] };
+    }
+  } else if (event.subresource !== '') {
+    return { requests: [], fanouts: [] };
+  }
+  return { requests: [], fanouts: [fanout({ scope: 'all' }, `node ${name} ${event.operation}`, event, options)] };
+}

@@ -1,0 +1,96 @@
+/**
+ * Normalized object events and what they map to. Every source (AdmissionReview, audit EventList,
+ * watch event) is turned into `ObjectEvent`s first; the mapping rules then see one shape only.
+ */
+import type { DaemonSetKey, ReconcileRequest } from '../app/ports.js';
+
+export type EventSource = 'admission' | 'audit' | 'watch';
+export type Operation = 'create' | 'update' | 'delete';
+export type MappedKind = 'DaemonSet' | 'Pod' | 'Node' | 'Other';
+
+export interface OwnerReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller?: boolean | undefined;
+}
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string | undefined;
+  readonly effect: string;
+}
+
+/** The few fields of a Kubernetes object the mapping reads. Everything else is dropped at parse time. */
+export interface ObjectSummary {
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+  readonly uid: string | undefined;
+  readonly resourceVersion: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ownerReferences: readonly OwnerReference[];
+  readonly deletionTimestamp: string | undefined;
+  readonly taints: readonly Taint[];
+}
+
+export interface ObjectEvent {
+  readonly source: EventSource;
+  readonly operation: Operation;
+  /** API group of the object ('' for core). */
+  readonly group: string;
+  readonly kind: string;
+  readonly subresource: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** The object after the change (null when the source does not carry it, or on delete). */
+  readonly object: ObjectSummary | null;
+  /** The object before the change, when the source carries it. */
+  readonly oldObject: ObjectSummary | null;
+  /** Identity of the event (uid, resourceVersion, operation or audit ID): the dedup source. */
+  readonly identity: string;
+}
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[] | undefined;
+}
+
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>> | undefined;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[] | undefined;
+}
+
+/**
+ * A request to reconcile a set of DaemonSets that only a DaemonSet list can name. The webhook sends
+ * one of these instead of listing on its hot path; the reconcile function expands it.
+ * - `all`: every managed DaemonSet (node added, deleted, relabelled or retainted);
+ * - `namespace`: every DaemonSet in `namespace` (a pod event that carried no object);
+ * - `selector`: every DaemonSet in `namespace` whose non-empty selector matches `labels` (orphan pod).
+ */
+export type FanoutScope =
+  | { readonly scope: 'all' }
+  | { readonly scope: 'namespace'; readonly namespace: string }
+  | { readonly scope: 'selector'; readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
+
+export type FanoutRequest = FanoutScope & {
+  /** Why (for logs): e.g. "node/node-1 update". */
+  readonly cause: string;
+  readonly dedupId: string;
+  readonly observedAt?: number | undefined;
+};
+
+/** The result of mapping one or more events. */
+export interface MappingResult {
+  readonly requests: readonly ReconcileRequest[];
+  readonly fanouts: readonly FanoutRequest[];
+}
+
+/** A DaemonSet as the fan-out expansion and the resync see it. */
+export interface DaemonSetSummary {
+  readonly key: DaemonSetKey;
+  readonly namespace: string;
+  readonly name: string;
+  readonly selector: LabelSelector | null;
+}
