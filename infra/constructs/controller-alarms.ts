@@ -1,0 +1,83 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface ControllerAlarmsProps {
+  /** Dead-letter queues: any visible message is an alarm. */
+  readonly deadLetterQueues: Readonly<Record<string, IQueue>>;
+  /** The reconcile queue: alarm when its oldest message is older than `queueAgeThreshold`. */
+  readonly queue: IQueue;
+  readonly queueAgeThreshold: Duration;
+  /** Functions: alarm on any error in a 5-minute period. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  /** @default false - alarms have no action */
+  readonly topic?: boolean;
+  /** Subscribes this address to the topic (implies `topic`). */
+  readonly email?: string;
+}
+
+/**
+ * Operational alarms, optionally notifying an SNS topic encrypted with its own KMS key (the AWS
+ * managed SNS key cannot be used: CloudWatch must be allowed to use the key).
+ */
+export class ControllerAlarms extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly topic: Topic | undefined;
+
+  constructor(scope: Construct, id: string, props: ControllerAlarmsProps) {
+    super(scope, id);
+
+    if (props.topic === true || props.email !== undefined) {
+      const key = new Key(this, 'TopicKey', {
+        description: 'daemonless: encrypts the alarm topic',
+        enableKeyRotation: true,
+      });
+      key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+      this.topic = new Topic(this, 'Topic', { displayName: 'daemonless alarms', masterKey: key, enforceSSL: true });
+      if (props.email !== undefined) this.topic.addSubscription(new EmailSubscription(props.email));
+    }
+
+    for (const [name, dlq] of Object.entries(props.deadLetterQueues)) {
+      this.add(new Alarm(this, `${name}NotEmpty`, {
+        alarmDescription: `daemonless: messages in ${name}: reconcile requests failed maxReceiveCount times`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }));
+    }
+
+    this.add(new Alarm(this, 'QueueOldestMessageAge', {
+      alarmDescription: 'daemonless: the reconcile queue is falling behind',
+      metric: props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: props.queueAgeThreshold.toSeconds(),
+      evaluationPeriods: 5,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }));
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.add(new Alarm(this, `${name}Errors`, {
+        alarmDescription: `daemonless: the ${name} function failed`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }));
+    }
+  }
+
+  private add(alarm: Alarm): void {
+    if (this.topic !== undefined) alarm.addAlarmAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Defaults of the daemonless constructs, kept apart from the construct logic.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+/** AWS guidance for Lambda consumers of SQS: visibility timeout ≥ 6 × function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export const RUNTIME = Runtime.NODEJS_24_X;
+export const ARCHITECTURE = Architecture.ARM_64;
+/** esbuild target matching RUNTIME. */
+export const ESBUILD_TARGET = 'node24';
+/**
+ * ESM bundles need a real `require` for the CommonJS dependencies they contain (client-node's
+ * transitive deps); without it they fail with `Dynamic require of "stream" is not supported`.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __daemonlessCreateRequire } from 'node:module'; " +
+  'const require = __daemonlessCreateRequire(import.meta.url);';
+
+export const DEFAULT_RECONCILE_TIMEOUT = Duration.seconds(60);
+export const DEFAULT_RECONCILE_MEMORY_MB = 512;
+export const DEFAULT_RECONCILE_BATCH_SIZE = 10;
+export const DEFAULT_RECONCILE_MAX_CONCURRENCY = 5;
+/** The delay-queue forwarder only re-sends messages; Lambda's minimum maxConcurrency is enough. */
+export const DELAY_FORWARD_MAX_CONCURRENCY = 2;
+
+/** The admission webhook waits at most 3 s (manifests); the function must answer well inside that. */
+export const WEBHOOK_TIMEOUT = Duration.seconds(5);
+export const WEBHOOK_MEMORY_MB = 256;
+export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
+
+export const RESYNC_TIMEOUT = Duration.seconds(60);
+export const RESYNC_MEMORY_MB = 256;
+export const DEFAULT_RESYNC_RESERVED_CONCURRENCY = 1;
+export const DEFAULT_RESYNC_INTERVAL = Duration.minutes(5);
+
+export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
+export const DEFAULT_QUEUE_AGE_ALARM = Duration.minutes(10);
+
+export const QUEUE_RETENTION = Duration.days(4);
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/** URL path prefix of the webhook; the secret token follows it: `/hook/<token>`. */
+export const WEBHOOK_PATH_PREFIX = '/hook/';
+export const WEBHOOK_TOKEN_LENGTH = 48;
+
+export const POWERTOOLS_SERVICE_NAME = 'daemonless';
+export const METRICS_NAMESPACE = 'Daemonless';

@@ -1,0 +1,89 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import type { StackConfig } from './config.js';
+import { DaemonlessController } from './constructs/daemonless-controller.js';
+
+export interface DaemonlessStackProps extends StackProps {
+  readonly config: StackConfig;
+  /** Directory with package.json, package-lock.json and lambdas/. */
+  readonly projectRoot: string;
+}
+
+/**
+ * The deployable unit: one DaemonlessController built from a StackConfig, plus the outputs an
+ * operator needs to wire the cluster to it. Environment-agnostic and free of lookups, so it
+ * synthesizes offline.
+ */
+export class DaemonlessStack extends Stack {
+  readonly controller: DaemonlessController;
+
+  constructor(scope: Construct, id: string, props: DaemonlessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    // Imported by id, never looked up: synthesis needs no AWS account access.
+    const vpc = config.vpc === undefined ? undefined
+      : Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: config.vpc.vpcId, availabilityZones: Stack.of(this).availabilityZones });
+    const subnets = config.vpc?.subnetIds.map((id, i) => Subnet.fromSubnetId(this, `Subnet${i}`, id));
+    const securityGroups = config.vpc === undefined || config.vpc.securityGroupIds.length === 0 ? undefined
+      : config.vpc.securityGroupIds.map((id, i) => SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id));
+
+    this.controller = new DaemonlessController(this, 'Controller', {
+      projectRoot: props.projectRoot,
+      daemonSetApi: config.daemonSetApi,
+      placementMode: config.placementMode,
+      clusterAccess: config.eksClusterName === undefined
+        ? { kind: 'kubeconfig' }
+        : { kind: 'eks', clusterName: config.eksClusterName },
+      maxReceiveCount: config.maxReceiveCount,
+      reconcileTimeout: Duration.seconds(config.reconcileTimeoutSeconds),
+      reconcileMemorySize: config.reconcileMemoryMb,
+      reconcileBatchSize: config.reconcileBatchSize,
+      reconcileMaxConcurrency: config.reconcileMaxConcurrency,
+      reconcileReservedConcurrency: config.reconcileReservedConcurrency ?? false,
+      webhookReservedConcurrency: config.webhookReservedConcurrency ?? false,
+      resyncReservedConcurrency: config.resyncReservedConcurrency ?? false,
+      resyncInterval: Duration.minutes(config.resyncIntervalMinutes),
+      logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
+      vpc,
+      vpcSubnets: subnets === undefined ? undefined : { subnets },
+      securityGroups,
+      queueAgeAlarmThreshold: Duration.seconds(config.queueAgeAlarmSeconds),
+      alarmTopic: config.alarmTopic,
+      alarmEmail: config.alarmEmail,
+    });
+
+    const c = this.controller;
+    new CfnOutput(this, 'WebhookUrl', {
+      description: 'Function URL of the webhook; the ValidatingWebhookConfiguration URL is <this>hook/<token>',
+      value: c.endpoint.functionUrl.url,
+    });
+    new CfnOutput(this, 'WebhookTokenSecretArn', {
+      description: 'Secret holding the webhook URL path token',
+      value: c.endpoint.tokenSecret.secretArn,
+    });
+    new CfnOutput(this, 'ReconcileQueueUrl', { value: c.queues.queue.queueUrl });
+    new CfnOutput(this, 'DelayQueueUrl', { value: c.queues.delayQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: c.queues.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DelayDeadLetterQueueUrl', { value: c.queues.delayDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ReconcileRoleArn', {
+      description: 'IAM role of the reconcile function (Kubernetes group daemonless:controller)',
+      value: c.reconcile.role.roleArn,
+    });
+    new CfnOutput(this, 'ResyncRoleArn', {
+      description: 'IAM role of the resync function (Kubernetes group daemonless:resync)',
+      value: c.resync.role.roleArn,
+    });
+    if (c.kubeconfigSecret !== undefined) {
+      new CfnOutput(this, 'KubeconfigSecretArn', {
+        description: 'Put the cluster kubeconfig here (aws secretsmanager put-secret-value)',
+        value: c.kubeconfigSecret.secretArn,
+      });
+    }
+    if (c.alarms.topic !== undefined) {
+      new CfnOutput(this, 'AlarmTopicArn', { value: c.alarms.topic.topicArn });
+    }
+  }
+}

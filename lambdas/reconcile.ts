@@ -1,0 +1,7 @@
+/**
+ * Placeholder so that the CDK app (infra/) synthesizes until the real reconcile handler lands.
+ * Replace this file; keep the export name `handler`.
+ */
+export const handler = async (): Promise<never> => {
+  throw new Error('daemonless: the reconcile handler is not implemented yet');
+};
