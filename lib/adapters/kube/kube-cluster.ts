@@ -1,0 +1,318 @@
+/**
+ * The Kubernetes adapter: every API call the controller makes, through @kubernetes/client-node.
+ * It only translates (typed calls in, typed errors out) and counts what it does; it decides nothing.
+ *
+ * Reads are consistent LISTs/GETs (no resourceVersion): the planner's rolling-update budget must
+ * never be computed from a view older than the controller's own last writes (spec IMPL-1). Since
+ * Kubernetes 1.31 the API server serves consistent lists from its watch cache, so this is cheap.
+ */
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1ControllerRevision,
+  type V1DaemonSet,
+  type V1DaemonSetStatus,
+  type V1Node,
+  type V1Pod,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { isAlreadyExists, isConflict, isGone, isNotFound, toClusterError } from './kube-errors.js';
+
+/** Which objects the controller manages: native apps/v1 DaemonSets, or the project's own CRD. */
+export type ManagedResource = 'native' | 'crd';
+
+export const CRD_GROUP = 'daemonless.io';
+export const CRD_VERSION = 'v1';
+export const CRD_PLURAL = 'daemonsets';
+
+/** API traffic of one reconcile pass (or of the adapter's whole life). */
+export interface ApiCounters {
+  reads: number;
+  writes: number;
+}
+
+/** A DaemonSet's key and selector, as the resync and fan-out need them. */
+export interface DaemonSetRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly key: string;
+  readonly selector: V1DaemonSet['spec'] extends infer S ? (S extends { selector: infer L } ? L : never) : never;
+}
+
+/** A list that may have been cut short (a continue token expired mid-way). */
+export interface ListResult<T> {
+  readonly items: T[];
+  readonly complete: boolean;
+}
+
+/** An event recorded on a DaemonSet (or on one of its pods). */
+export interface ClusterEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface KubeClusterOptions {
+  readonly managedResource?: ManagedResource;
+  /** Page size for LISTs (default 500). */
+  readonly pageSize?: number;
+  /** `source.component` of recorded events. */
+  readonly component?: string;
+}
+
+/** What happened to a write that the controller treats idempotently. */
+export type WriteOutcome = 'done' | 'already-done';
+
+const PAGE = 500;
+
+/** The patch formats the controller uses. */
+export type PatchKind = 'strategic' | 'merge';
+
+const patchOptions = (kind: PatchKind) =>
+  setHeaderOptions('Content-Type', kind === 'strategic' ? PatchStrategy.StrategicMergePatch : PatchStrategy.MergePatch);
+
+export class KubeCluster {
+  readonly counters: ApiCounters = { reads: 0, writes: 0 };
+  readonly managedResource: ManagedResource;
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly pageSize: number;
+  private readonly component: string;
+
+  constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: { core: CoreV1Api; apps: AppsV1Api; custom: CustomObjectsApi }) {
+    this.managedResource = options.managedResource ?? 'native';
+    this.pageSize = options.pageSize ?? PAGE;
+    this.component = options.component ?? 'daemonless';
+    this.core = clients?.core ?? kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = clients?.apps ?? kubeConfig.makeApiClient(AppsV1Api);
+    this.custom = clients?.custom ?? kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** A view sharing the same clients with counters of its own (one per reconcile pass). */
+  session(): KubeCluster {
+    return new KubeCluster(this.kubeConfig, { managedResource: this.managedResource, pageSize: this.pageSize, component: this.component },
+      { core: this.core, apps: this.apps, custom: this.custom });
+  }
+
+  private async read<T>(what: string, call: () => Promise<T>): Promise<T> {
+    this.counters.reads++;
+    try {
+      return await call();
+    } catch (e) {
+      throw toClusterError(e, what);
+    }
+  }
+
+  private async write<T>(what: string, call: () => Promise<T>): Promise<T> {
+    this.counters.writes++;
+    try {
+      return await call();
+    } catch (e) {
+      throw toClusterError(e, what);
+    }
+  }
+
+  /** Pages through a LIST; a 410 on a continue token ends the list early and marks it incomplete. */
+  private async listAll<T>(what: string, page: (cont: string | undefined, limit: number) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    do {
+      this.counters.reads++;
+      let res: { items: T[]; metadata?: { _continue?: string } };
+      try {
+        res = await page(cont, this.pageSize);
+      } catch (e) {
+        if (cont && isGone(e)) return { items, complete: false };
+        throw toClusterError(e, what);
+      }
+      items.push(...res.items);
+      cont = res.metadata?._continue || undefined;
+    } while (cont);
+    return { items, complete: true };
+  }
+
+  // ---- DaemonSets ----
+
+  /** The DaemonSet, or null when it does not exist. */
+  async getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | null> {
+    this.counters.reads++;
+    try {
+      if (this.managedResource === 'crd') {
+        return (await this.custom.getNamespacedCustomObject({ group: CRD_GROUP, version: CRD_VERSION, namespace, plural: CRD_PLURAL, name })) as V1DaemonSet;
+      }
+      return await this.apps.readNamespacedDaemonSet({ namespace, name });
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw toClusterError(e, `get daemonset ${namespace}/${name}`);
+    }
+  }
+
+  /** Every managed DaemonSet in the cluster (paginated). */
+  async listDaemonSets(): Promise<ListResult<V1DaemonSet>> {
+    if (this.managedResource === 'crd') {
+      return this.listAll('list daemonsets', async (cont, limit) =>
+        (await this.custom.listClusterCustomObject({ group: CRD_GROUP, version: CRD_VERSION, plural: CRD_PLURAL, limit, _continue: cont })) as { items: V1DaemonSet[]; metadata?: { _continue?: string } });
+    }
+    return this.listAll('list daemonsets', (cont, limit) => this.apps.listDaemonSetForAllNamespaces({ limit, _continue: cont }));
+  }
+
+  /** Writes status through the status subresource; the body carries the read resourceVersion (409 → transient). */
+  async replaceDaemonSetStatus(ds: V1DaemonSet, status: V1DaemonSetStatus): Promise<V1DaemonSet> {
+    const namespace = ds.metadata?.namespace ?? 'default';
+    const name = ds.metadata?.name ?? '';
+    const body = { ...ds, status };
+    return this.write(`update status of daemonset ${namespace}/${name}`, async () => {
+      if (this.managedResource === 'crd') {
+        return (await this.custom.replaceNamespacedCustomObjectStatus({ group: CRD_GROUP, version: CRD_VERSION, namespace, plural: CRD_PLURAL, name, body })) as V1DaemonSet;
+      }
+      return this.apps.replaceNamespacedDaemonSetStatus({ namespace, name, body });
+    });
+  }
+
+  // ---- Nodes ----
+
+  async listNodes(): Promise<ListResult<V1Node>> {
+    return this.listAll('list nodes', (cont, limit) => this.core.listNode({ limit, _continue: cont }));
+  }
+
+  // ---- Pods ----
+
+  /** Pods in a namespace, optionally filtered by a label selector string. */
+  async listPods(namespace: string, labelSelector?: string): Promise<ListResult<V1Pod>> {
+    return this.listAll(`list pods in ${namespace}`, (cont, limit) => this.core.listNamespacedPod({ namespace, labelSelector, limit, _continue: cont }));
+  }
+
+  /** Creates a pod; AlreadyExists counts as done (deterministic names make creates idempotent). */
+  async createPod(pod: V1Pod): Promise<WriteOutcome> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    this.counters.writes++;
+    try {
+      await this.core.createNamespacedPod({ namespace, body: pod });
+      return 'done';
+    } catch (e) {
+      if (isAlreadyExists(e)) return 'already-done';
+      throw toClusterError(e, `create pod ${namespace}/${pod.metadata?.name}`);
+    }
+  }
+
+  /**
+   * Deletes a pod with a UID precondition. NotFound, and a precondition failure (the name now
+   * belongs to another pod), count as done: the pod this pass decided about is gone.
+   */
+  async deletePod(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome> {
+    this.counters.writes++;
+    try {
+      await this.core.deleteNamespacedPod({ namespace, name, body: { preconditions: uid ? { uid } : undefined, propagationPolicy: 'Background' } });
+      return 'done';
+    } catch (e) {
+      if (isNotFound(e) || (uid && isConflict(e))) return 'already-done';
+      throw toClusterError(e, `delete pod ${namespace}/${name}`);
+    }
+  }
+
+  /**
+   * Patches a pod: `strategic` for ownership changes (the body carries `metadata.uid`, which the API
+   * server checks, so a patch never lands on a replacement object of the same name), `merge` for labels.
+   */
+  async patchPod(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome> {
+    this.counters.writes++;
+    try {
+      await this.core.patchNamespacedPod({ namespace, name, body }, patchOptions(strategy));
+      return 'done';
+    } catch (e) {
+      if (isNotFound(e)) return 'already-done';
+      throw toClusterError(e, `patch pod ${namespace}/${name}`);
+    }
+  }
+
+  /** Merge-patches the DaemonSet's metadata (annotations); works for native and CRD objects. */
+  async patchDaemonSetMetadata(namespace: string, name: string, metadata: object): Promise<void> {
+    await this.write(`patch daemonset ${namespace}/${name}`, async () => {
+      const body = { metadata };
+      if (this.managedResource === 'crd') {
+        await this.custom.patchNamespacedCustomObject({ group: CRD_GROUP, version: CRD_VERSION, namespace, plural: CRD_PLURAL, name, body }, patchOptions('merge'));
+      } else {
+        await this.apps.patchNamespacedDaemonSet({ namespace, name, body }, patchOptions('merge'));
+      }
+    });
+  }
+
+  // ---- ControllerRevisions ----
+
+  async listRevisions(namespace: string, labelSelector?: string): Promise<ListResult<V1ControllerRevision>> {
+    return this.listAll(`list controllerrevisions in ${namespace}`, (cont, limit) => this.apps.listNamespacedControllerRevision({ namespace, labelSelector, limit, _continue: cont }));
+  }
+
+  /** Creates a revision. Returns the existing object on AlreadyExists, so the caller can compare contents (hash collision). */
+  async createRevision(rev: V1ControllerRevision): Promise<{ outcome: WriteOutcome; existing?: V1ControllerRevision }> {
+    const namespace = rev.metadata?.namespace ?? 'default';
+    const name = rev.metadata?.name ?? '';
+    this.counters.writes++;
+    try {
+      await this.apps.createNamespacedControllerRevision({ namespace, body: rev });
+      return { outcome: 'done' };
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw toClusterError(e, `create controllerrevision ${namespace}/${name}`);
+      const existing = await this.read(`get controllerrevision ${namespace}/${name}`, () => this.apps.readNamespacedControllerRevision({ namespace, name }));
+      return { outcome: 'already-done', existing };
+    }
+  }
+
+  /** Patches a revision: `merge` for a revision bump or label back-fill, `strategic` for ownership. */
+  async patchRevision(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome> {
+    this.counters.writes++;
+    try {
+      await this.apps.patchNamespacedControllerRevision({ namespace, name, body }, patchOptions(strategy));
+      return 'done';
+    } catch (e) {
+      if (isNotFound(e)) return 'already-done';
+      throw toClusterError(e, `patch controllerrevision ${namespace}/${name}`);
+    }
+  }
+
+  async deleteRevision(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome> {
+    this.counters.writes++;
+    try {
+      await this.apps.deleteNamespacedControllerRevision({ namespace, name, body: { preconditions: uid ? { uid } : undefined } });
+      return 'done';
+    } catch (e) {
+      if (isNotFound(e) || (uid && isConflict(e))) return 'already-done';
+      throw toClusterError(e, `delete controllerrevision ${namespace}/${name}`);
+    }
+  }
+
+  // ---- Events ----
+
+  /**
+   * Records a core/v1 Event about an object (so `kubectl describe ds` shows it). Failures are
+   * swallowed: an event is best-effort, as upstream's recorder is.
+   */
+  async recordEvent(involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, event: ClusterEvent, now: Date): Promise<boolean> {
+    this.counters.writes++;
+    try {
+      await this.core.createNamespacedEvent({
+        namespace: involved.namespace,
+        body: {
+          metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
+          involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, namespace: involved.namespace, name: involved.name, uid: involved.uid },
+          type: event.type,
+          reason: event.reason,
+          message: event.message,
+          source: { component: this.component },
+          reportingComponent: this.component,
+          reportingInstance: this.component,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
