@@ -5,4 +5,11 @@
 export type * from './types.js';
 export { plan, DEFAULT_PLAN_OPTIONS } from './reconcile.js';
 export { validateDaemonSet } from './validate.js';
+export { nodeShouldRunDaemonPod, type NodeEligibility } from './placement.js';
+export { revisionMatchesDaemonSet, buildRevisionData } from './revisions.js';
+export { computeTemplateHash } from './hash.js';
+export { daemonPodName } from './pod-template.js';
+export { isPodReady, isPodAvailable, targetNodeName } from './pod-state.js';
+export { compileSelector } from './selector.js';
+export { toDate, toRfc3339 } from './time.js';
 export * from './labels.js';

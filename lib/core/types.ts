@@ -211,7 +211,9 @@ export type PlanOutcome =
   /** SYNC-4: the DaemonSet has a deletionTimestamp; nothing is done, nothing written. */
   | 'deleting'
   /** SYNC-3: empty selector; only the `SelectingAll` event, nothing written. */
-  | 'selecting-all';
+  | 'selecting-all'
+  /** The selector is missing or unparsable (the API server would reject it); nothing is done. */
+  | 'invalid';
 
 /**
  * The result of one pass for one DaemonSet. Everything is data; the shell carries it out in this
