@@ -6,9 +6,9 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DELAY_FORWARD_MAX_CONCURRENCY } from './constructs/defaults.js';
-import type { DaemonSetApi } from './manifests/names.js';
+import type { ManagedResource } from './manifests/names.js';
 
-export type { DaemonSetApi };
+export type { ManagedResource };
 
 /** Every context key this app reads starts with this prefix; unknown keys with it are errors. */
 export const CONTEXT_PREFIX = 'daemonless:';
@@ -24,12 +24,23 @@ export interface VpcPlacementConfig {
   readonly securityGroupIds: readonly string[];
 }
 
+export interface EksConfig {
+  readonly clusterName: string;
+  /** API server endpoint, `aws eks describe-cluster --query cluster.endpoint`. */
+  readonly endpoint: string;
+  /** Base64 PEM CA bundle, `aws eks describe-cluster --query cluster.certificateAuthority.data`. */
+  readonly caData: string;
+}
+
 export interface StackConfig {
   readonly stackName: string;
-  readonly daemonSetApi: DaemonSetApi;
+  readonly managedResource: ManagedResource;
   readonly placementMode: PlacementMode;
-  /** EKS cluster name: IAM authentication through access entries. Absent: kubeconfig in Secrets Manager. */
-  readonly eksClusterName: string | undefined;
+  /**
+   * EKS: IAM authentication through access entries (all three set). Absent: a kubeconfig stored in
+   * Secrets Manager.
+   */
+  readonly eks: EksConfig | undefined;
   readonly maxReceiveCount: number;
   readonly reconcileTimeoutSeconds: number;
   readonly reconcileMemoryMb: number;
@@ -62,7 +73,7 @@ export class ConfigError extends Error {
 
 
 const KNOWN_KEYS = [
-  'stackName', 'daemonSetApi', 'placementMode', 'eksClusterName', 'maxReceiveCount',
+  'stackName', 'managedResource', 'placementMode', 'eksClusterName', 'eksEndpoint', 'eksCaData', 'maxReceiveCount',
   'reconcileTimeoutSeconds', 'reconcileMemoryMb', 'reconcileBatchSize', 'reconcileMaxConcurrency',
   'reconcileReservedConcurrency', 'webhookReservedConcurrency', 'resyncReservedConcurrency',
   'resyncIntervalMinutes', 'logRetentionDays', 'logLevel', 'queueAgeAlarmSeconds', 'alarmTopic',
@@ -87,9 +98,9 @@ export function parseStackConfig(context: Readonly<Record<string, unknown>>): St
 
   const eksClusterName = r.string('eksClusterName', /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
     'an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)');
-  const daemonSetApi = r.oneOf('daemonSetApi', ['apps', 'crd'] as const, eksClusterName === undefined ? 'apps' : 'crd');
-  if (eksClusterName !== undefined && daemonSetApi === 'apps' && raw.has('daemonSetApi')) {
-    problems.push(`${CONTEXT_PREFIX}daemonSetApi: "apps" cannot be used with an EKS cluster: EKS runs the built-in ` +
+  const managedResource = r.oneOf('managedResource', ['native', 'crd'] as const, eksClusterName === undefined ? 'native' : 'crd');
+  if (eksClusterName !== undefined && managedResource === 'native') {
+    problems.push(`${CONTEXT_PREFIX}managedResource: "native" cannot be used with an EKS cluster: EKS runs the built-in ` +
       'DaemonSet controller, which cannot be turned off and would fight this one; use "crd"');
   }
   const reconcileMaxConcurrency = r.int('reconcileMaxConcurrency', 2, 1000, 5);
@@ -99,6 +110,14 @@ export function parseStackConfig(context: Readonly<Record<string, unknown>>): St
     problems.push(`${CONTEXT_PREFIX}reconcileReservedConcurrency: ${reconcileReservedConcurrency} is below ` +
       `reconcileMaxConcurrency + ${DELAY_FORWARD_MAX_CONCURRENCY} (${reconcileMaxConcurrency + DELAY_FORWARD_MAX_CONCURRENCY}); ` +
       'throttled SQS batches count as receives and end up in the dead-letter queue');
+  }
+  const eksEndpoint = r.string('eksEndpoint', /^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, 'an https:// API server endpoint');
+  const eksCaData = r.string('eksCaData', /^[A-Za-z0-9+/]+={0,2}$/, 'base64 CA data');
+  const eksValues = [eksClusterName, eksEndpoint, eksCaData];
+  if (eksValues.some((v) => v !== undefined) && eksValues.some((v) => v === undefined)) {
+    for (const key of ['eksClusterName', 'eksEndpoint', 'eksCaData'] as const) {
+      if (!raw.has(key)) problems.push(`${CONTEXT_PREFIX}${key}: required when any of eksClusterName, eksEndpoint, eksCaData is set`);
+    }
   }
   const alarmEmail = r.string('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address');
 
@@ -114,9 +133,11 @@ export function parseStackConfig(context: Readonly<Record<string, unknown>>): St
 
   const config: StackConfig = {
     stackName: r.string('stackName', /^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name') ?? 'Daemonless',
-    daemonSetApi,
+    managedResource,
     placementMode: r.oneOf('placementMode', ['affinity', 'nodeName'] as const, 'affinity'),
-    eksClusterName,
+    eks: eksClusterName !== undefined && eksEndpoint !== undefined && eksCaData !== undefined
+      ? { clusterName: eksClusterName, endpoint: eksEndpoint, caData: eksCaData }
+      : undefined,
     maxReceiveCount: r.int('maxReceiveCount', 1, 1000, 5),
     reconcileTimeoutSeconds: r.int('reconcileTimeoutSeconds', 10, 900, 60),
     reconcileMemoryMb: r.int('reconcileMemoryMb', 128, 10_240, 512),

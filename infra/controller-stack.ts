@@ -31,11 +31,9 @@ export class DaemonlessStack extends Stack {
 
     this.controller = new DaemonlessController(this, 'Controller', {
       projectRoot: props.projectRoot,
-      daemonSetApi: config.daemonSetApi,
+      managedResource: config.managedResource,
       placementMode: config.placementMode,
-      clusterAccess: config.eksClusterName === undefined
-        ? { kind: 'kubeconfig' }
-        : { kind: 'eks', clusterName: config.eksClusterName },
+      clusterAccess: config.eks === undefined ? { kind: 'kubeconfig' } : { kind: 'eks', ...config.eks },
       maxReceiveCount: config.maxReceiveCount,
       reconcileTimeout: Duration.seconds(config.reconcileTimeoutSeconds),
       reconcileMemorySize: config.reconcileMemoryMb,

@@ -1,13 +1,21 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AccountRootPrincipal, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+
+/** What CloudFormation and operators do with a key; "*" in a key policy means "this key". */
+const KEY_ADMIN_ACTIONS = [
+  'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:ListResourceTags', 'kms:TagResource',
+  'kms:UntagResource', 'kms:EnableKey', 'kms:DisableKey', 'kms:UpdateKeyDescription', 'kms:GetKeyRotationStatus',
+  'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion',
+  'kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant',
+];
 
 export interface ControllerAlarmsProps {
   /** Dead-letter queues: any visible message is an alarm. */
@@ -35,11 +43,29 @@ export class ControllerAlarms extends Construct {
     super(scope, id);
 
     if (props.topic === true || props.email !== undefined) {
+      // An explicit key policy: CDK's default grants the account `kms:*`, and the project keeps
+      // wildcard actions out of every policy. The account (through IAM) may administer the key,
+      // CloudWatch may encrypt notifications for the topic.
       const key = new Key(this, 'TopicKey', {
         description: 'daemonless: encrypts the alarm topic',
         enableKeyRotation: true,
+        policy: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              sid: 'AccountAdministersKey',
+              principals: [new AccountRootPrincipal()],
+              actions: KEY_ADMIN_ACTIONS,
+              resources: ['*'],
+            }),
+            new PolicyStatement({
+              sid: 'CloudWatchAlarmsEncrypt',
+              principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+              actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+              resources: ['*'],
+            }),
+          ],
+        }),
       });
-      key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
       this.topic = new Topic(this, 'Topic', { displayName: 'daemonless alarms', masterKey: key, enforceSSL: true });
       if (props.email !== undefined) this.topic.addSubscription(new EmailSubscription(props.email));
     }

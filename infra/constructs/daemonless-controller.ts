@@ -1,12 +1,11 @@
-import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CONTROLLER_GROUP, RESYNC_GROUP, type DaemonSetApi } from '../manifests/names.js';
+import { CONTROLLER_GROUP, RESYNC_GROUP, type ManagedResource } from '../manifests/names.js';
 import { ControllerAlarms } from './controller-alarms.js';
 import { ControllerFunction } from './controller-function.js';
 import {
@@ -22,8 +21,11 @@ import { WebhookEndpoint } from './webhook-endpoint.js';
 
 /** How the reconcile and resync functions authenticate to the Kubernetes API. */
 export type ClusterAccess =
-  /** EKS: IAM identity (presigned STS token) mapped to Kubernetes groups by EKS access entries. */
-  | { readonly kind: 'eks'; readonly clusterName: string }
+  /**
+   * EKS: IAM identity (presigned STS token) mapped to Kubernetes groups by EKS access entries.
+   * Endpoint and CA (`aws eks describe-cluster`) go to the functions' environment.
+   */
+  | { readonly kind: 'eks'; readonly clusterName: string; readonly endpoint: string; readonly caData: string }
   /** Any cluster: a kubeconfig stored by the operator in a Secrets Manager secret this construct creates. */
   | { readonly kind: 'kubeconfig' };
 
@@ -33,7 +35,7 @@ export interface DaemonlessControllerProps {
   /** @default `lambdas/webhook.ts`, `lambdas/reconcile.ts`, `lambdas/resync.ts` under projectRoot */
   readonly entries?: { readonly webhook?: string; readonly reconcile?: string; readonly resync?: string };
   /** Which DaemonSets are managed: native apps/v1, or the daemonless.io CRD (required on EKS). */
-  readonly daemonSetApi: DaemonSetApi;
+  readonly managedResource: ManagedResource;
   /** @default 'affinity' */
   readonly placementMode?: 'affinity' | 'nodeName';
   readonly clusterAccess: ClusterAccess;
@@ -114,12 +116,13 @@ export class DaemonlessController extends Construct {
       visibilityTimeout: Duration.seconds(reconcileTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
     });
 
+    // Variable names: lib/config.ts (ENV).
     const common = {
       POWERTOOLS_SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-      DAEMONSET_API: props.daemonSetApi,
-      RECONCILE_QUEUE_URL: this.queues.queue.queueUrl,
+      DAEMONLESS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      DAEMONLESS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      DAEMONLESS_MANAGED_RESOURCE: props.managedResource,
+      DAEMONLESS_QUEUE_URL: this.queues.queue.queueUrl,
     };
 
     this.webhook = new ControllerFunction(this, 'Webhook', {
@@ -136,8 +139,14 @@ export class DaemonlessController extends Construct {
     this.endpoint = new WebhookEndpoint(this, 'Endpoint', { function: this.webhook.function });
 
     const clusterEnv: Record<string, string> = props.clusterAccess.kind === 'eks'
-      ? { CLUSTER_AUTH: 'eks', EKS_CLUSTER_NAME: props.clusterAccess.clusterName }
-      : { CLUSTER_AUTH: 'kubeconfig' };
+      ? {
+        DAEMONLESS_CLUSTER_AUTH: 'eks',
+        DAEMONLESS_EKS_CLUSTER_NAME: props.clusterAccess.clusterName,
+        DAEMONLESS_EKS_ENDPOINT: props.clusterAccess.endpoint,
+        DAEMONLESS_EKS_CA_DATA: props.clusterAccess.caData,
+      }
+      // The kubeconfig secret's ARN is added below, once the secret exists.
+      : { DAEMONLESS_CLUSTER_AUTH: 'secret' };
 
     this.reconcile = new ControllerFunction(this, 'Reconcile', {
       entry: entries.reconcile,
@@ -148,10 +157,9 @@ export class DaemonlessController extends Construct {
       environment: {
         ...common,
         ...clusterEnv,
-        RECONCILE_QUEUE_ARN: this.queues.queue.queueArn,
-        DELAY_QUEUE_URL: this.queues.delayQueue.queueUrl,
-        DELAY_QUEUE_ARN: this.queues.delayQueue.queueArn,
-        PLACEMENT_MODE: props.placementMode ?? 'affinity',
+        DAEMONLESS_DELAY_QUEUE_URL: this.queues.delayQueue.queueUrl,
+        DAEMONLESS_PLACEMENT: props.placementMode ?? 'affinity',
+        DAEMONLESS_MAX_RECEIVES: String(props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT),
       },
       reservedConcurrentExecutions: reservation(props.reconcileReservedConcurrency, undefined),
       logRetention,
@@ -193,10 +201,9 @@ export class DaemonlessController extends Construct {
 
     if (props.clusterAccess.kind === 'eks') {
       const clusterName = props.clusterAccess.clusterName;
-      const clusterArn = Arn.format({ service: 'eks', resource: 'cluster', resourceName: clusterName }, Stack.of(this));
+      // The token is presigned locally (no IAM permission needed); these entries map each role to
+      // the Kubernetes group bound by the shipped RBAC (infra/manifests).
       for (const [fn, group] of [[this.reconcile, CONTROLLER_GROUP], [this.resync, RESYNC_GROUP]] as const) {
-        // Endpoint and CA of the cluster.
-        fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [clusterArn] }));
         this.accessEntries.push(new CfnAccessEntry(fn, 'AccessEntry', {
           clusterName,
           principalArn: fn.role.roleArn,
@@ -217,8 +224,8 @@ export class DaemonlessController extends Construct {
       });
       this.kubeconfigSecret.grantRead(this.reconcile.role);
       this.kubeconfigSecret.grantRead(this.resync.role);
-      this.reconcile.function.addEnvironment('KUBECONFIG_SECRET_ARN', this.kubeconfigSecret.secretArn);
-      this.resync.function.addEnvironment('KUBECONFIG_SECRET_ARN', this.kubeconfigSecret.secretArn);
+      this.reconcile.function.addEnvironment('DAEMONLESS_KUBECONFIG_SECRET_ARN', this.kubeconfigSecret.secretArn);
+      this.resync.function.addEnvironment('DAEMONLESS_KUBECONFIG_SECRET_ARN', this.kubeconfigSecret.secretArn);
     }
 
     this.alarms = new ControllerAlarms(this, 'Alarms', {
@@ -264,8 +271,8 @@ function checkProps(props: DaemonlessControllerProps): void {
   if (props.vpc === undefined && (props.vpcSubnets !== undefined || props.securityGroups !== undefined)) {
     problems.push('vpcSubnets and securityGroups need vpc');
   }
-  if (props.clusterAccess.kind === 'eks' && props.daemonSetApi === 'apps') {
-    problems.push('daemonSetApi "apps" cannot be used on EKS: its built-in DaemonSet controller cannot be turned off; use "crd"');
+  if (props.clusterAccess.kind === 'eks' && props.managedResource === 'native') {
+    problems.push('managedResource "native" cannot be used on EKS: its built-in DaemonSet controller cannot be turned off; use "crd"');
   }
   if (problems.length > 0) {
     throw new Error(`Invalid DaemonlessController props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -49,4 +49,5 @@ export const WEBHOOK_PATH_PREFIX = '/hook/';
 export const WEBHOOK_TOKEN_LENGTH = 48;
 
 export const POWERTOOLS_SERVICE_NAME = 'daemonless';
-export const METRICS_NAMESPACE = 'Daemonless';
+/** lib/config.ts's default namespace. */
+export const METRICS_NAMESPACE = 'daemonless';

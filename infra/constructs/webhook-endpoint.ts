@@ -3,10 +3,10 @@ import { FunctionUrlAuthType, InvokeMode, type FunctionUrl } from 'aws-cdk-lib/a
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { WEBHOOK_PATH_PREFIX, WEBHOOK_TOKEN_LENGTH } from './defaults.js';
+import { WEBHOOK_TOKEN_LENGTH } from './defaults.js';
 
 export interface WebhookEndpointProps {
-  /** The webhook function; it receives WEBHOOK_TOKEN_SECRET_ARN and WEBHOOK_PATH_PREFIX. */
+  /** The webhook function; it receives DAEMONLESS_WEBHOOK_SECRET_ARN. */
   readonly function: NodejsFunction;
 }
 
@@ -41,8 +41,7 @@ export class WebhookEndpoint extends Construct {
         'rotating it is a coordinated change of that object, done by re-deploying, not by a rotation function.',
     });
     this.tokenSecret.grantRead(props.function);
-    props.function.addEnvironment('WEBHOOK_TOKEN_SECRET_ARN', this.tokenSecret.secretArn);
-    props.function.addEnvironment('WEBHOOK_PATH_PREFIX', WEBHOOK_PATH_PREFIX);
+    props.function.addEnvironment('DAEMONLESS_WEBHOOK_SECRET_ARN', this.tokenSecret.secretArn);
 
     this.functionUrl = props.function.addFunctionUrl({
       authType: FunctionUrlAuthType.NONE,

@@ -15,12 +15,12 @@ export const WEBHOOK_CONFIGURATION_NAME = 'daemonless-events';
 /** The webhook's name inside the configuration (must be a qualified DNS name). */
 export const WEBHOOK_NAME = 'events.daemonless.io';
 
-/** Which DaemonSets are managed: native apps/v1, or the project's CRD. */
-export type DaemonSetApi = 'apps' | 'crd';
+/** Which DaemonSets are managed: native apps/v1 DaemonSets, or the project's CRD (daemonless.io/v1). */
+export type ManagedResource = 'native' | 'crd';
 
-/** The API group whose DaemonSets the controller manages in this mode. */
-export function daemonSetGroup(api: DaemonSetApi): string {
-  return api === 'apps' ? 'apps' : CRD_GROUP;
+/** The API group whose DaemonSets the controller manages. */
+export function daemonSetGroup(resource: ManagedResource): string {
+  return resource === 'native' ? 'apps' : CRD_GROUP;
 }
 
 /** Labels on every object the project ships. */
