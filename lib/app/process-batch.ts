@@ -1,0 +1,175 @@
+/**
+ * What the reconcile function does with one queue record. The Lambda handler runs it per record
+ * under Powertools' SqsFifoPartialProcessorAsync (records in order; a failure fails the rest of its
+ * message group); the local runner runs it per delivery.
+ *
+ * - `reconcile`: reconcile the key once per batch — later records for the same key in the same batch
+ *   share the first one's result (the reconcile read live state after all of them were sent).
+ *   Success with `requeueAfterSeconds` → enqueueAfter through the delay path, then ack.
+ * - `fanout`: list the DaemonSets (paged) and enqueue the matching keys.
+ * - `delayed` (delay queue): forward into the FIFO queue when due, or delay again.
+ * - Errors: InvalidMessageError → log, ack. TerminalError → log, Warning Event, ack.
+ *   TransientError and anything unclassified → throw: the record fails, SQS redelivers it, and after
+ *   maxReceives it lands in the DLQ (the last attempt also emits a Warning Event).
+ */
+import { decodeMessage, type DelayedMessage, type FanoutMessage, type QueueMessage } from '../adapters/sqs/message-codec.js';
+import { dedupId } from '../events/identity.js';
+import { selectorMatches } from '../events/selector.js';
+import { METRIC, type AppLogger, type AppMetrics } from '../observability/ports.js';
+import { InvalidMessageError, TerminalError } from './errors.js';
+import { daemonSetPages } from './list-daemonsets.js';
+import type { DaemonSetKey, ReconcileFn, ReconcileReport } from './ports.js';
+import type { EmitEvent, EventQueue, ListDaemonSets } from './queue.js';
+
+export interface QueueRecord {
+  readonly messageId: string;
+  readonly body: string;
+  /** 1 on the first receive. */
+  readonly receiveCount: number;
+}
+
+export interface BatchDeps {
+  readonly reconcile: ReconcileFn;
+  readonly queue: EventQueue;
+  readonly listDaemonSets: ListDaemonSets;
+  readonly emitEvent: EmitEvent;
+  /** Present where a delay queue exists (SQS); the in-process queue delays by itself. */
+  readonly forwardDelayed?: (message: DelayedMessage) => Promise<'forwarded' | 'redelayed'>;
+  readonly logger: AppLogger;
+  readonly metrics: AppMetrics;
+  readonly now: () => number;
+  /** The queue's maxReceiveCount: the receive that reaches it is the last before the DLQ. */
+  readonly maxReceives: number;
+  readonly pageSize?: number;
+}
+
+/** Per-batch memory: the reconcile of each key, shared by later records for the same key. */
+export interface BatchState {
+  readonly reconciles: Map<DaemonSetKey, Promise<ReconcileReport>>;
+}
+
+export const newBatchState = (): BatchState => ({ reconciles: new Map() });
+
+export type RecordOutcome =
+  | { readonly kind: 'reconciled'; readonly key: DaemonSetKey; readonly report: ReconcileReport; readonly collapsed: boolean }
+  | { readonly kind: 'fanout'; readonly keys: number }
+  | { readonly kind: 'delayed'; readonly result: 'forwarded' | 'redelayed' }
+  | { readonly kind: 'dropped'; readonly reason: string };
+
+const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+/** Handles one record; resolves = ack, rejects = the record failed (redelivered). */
+export async function processRecord(record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal): Promise<RecordOutcome> {
+  let message: QueueMessage;
+  try {
+    message = decodeMessage(record.body);
+  } catch (e) {
+    deps.metrics.count(METRIC.invalidMessages);
+    deps.logger.error('dropping an invalid message', { messageId: record.messageId, error: errorText(e) });
+    return { kind: 'dropped', reason: errorText(e) };
+  }
+  switch (message.type) {
+    case 'reconcile':
+      return reconcileRecord(message.key, message.observedAt, record, deps, batch, signal);
+    case 'fanout':
+      return expandFanout(message, record, deps);
+    case 'delayed': {
+      if (deps.forwardDelayed === undefined) {
+        deps.metrics.count(METRIC.invalidMessages);
+        deps.logger.error('dropping a delayed message: no delay queue here', { messageId: record.messageId });
+        return { kind: 'dropped', reason: 'no delay queue' };
+      }
+      const result = await deps.forwardDelayed(message);
+      if (result === 'forwarded') deps.metrics.count(METRIC.delayedForwarded);
+      deps.logger.debug('delayed message handled', { messageId: record.messageId, daemonSetKey: message.message.key, result });
+      return { kind: 'delayed', result };
+    }
+  }
+}
+
+async function reconcileRecord(
+  key: DaemonSetKey, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal,
+): Promise<RecordOutcome> {
+  const log = deps.logger.child({ daemonSetKey: key, messageId: record.messageId, receiveCount: record.receiveCount });
+  const earlier = batch.reconciles.get(key);
+  if (earlier !== undefined) {
+    deps.metrics.count(METRIC.reconcilesCollapsed);
+    const report = await earlier;
+    log.debug('collapsed into an earlier reconcile of the same key');
+    return { kind: 'reconciled', key, report, collapsed: true };
+  }
+  const pending = runReconcile(key, observedAt, record, deps, log, signal);
+  batch.reconciles.set(key, pending);
+  pending.catch(() => undefined);
+  try {
+    return { kind: 'reconciled', key, report: await pending, collapsed: false };
+  } catch (e) {
+    if (e instanceof TerminalError) {
+      deps.metrics.count(e instanceof InvalidMessageError ? METRIC.invalidMessages : METRIC.terminalErrors);
+      log.error('reconcile failed terminally; not retried', { error: errorText(e) });
+      await emit(deps, log, { key, type: 'Warning', reason: 'ReconcileFailed', message: errorText(e).slice(0, 1024) });
+      return { kind: 'dropped', reason: errorText(e) };
+    }
+    deps.metrics.count(METRIC.reconcileErrors);
+    const last = record.receiveCount >= deps.maxReceives;
+    log.warn(last ? 'reconcile failed on the last attempt; the message goes to the DLQ' : 'reconcile failed; will retry', { error: errorText(e) });
+    if (last) {
+      await emit(deps, log, { key, type: 'Warning', reason: 'ReconcileGivingUp', message: `giving up after ${record.receiveCount} attempts: ${errorText(e)}`.slice(0, 1024) });
+    }
+    throw e;
+  }
+}
+
+async function runReconcile(
+  key: DaemonSetKey, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, log: AppLogger, signal?: AbortSignal,
+): Promise<ReconcileReport> {
+  const started = deps.now();
+  const report = await deps.reconcile(key, signal);
+  const finished = deps.now();
+  deps.metrics.count(METRIC.reconciles);
+  deps.metrics.timing(METRIC.reconcileLatency, finished - started);
+  if (report.podsCreated > 0) deps.metrics.count(METRIC.podsCreated, report.podsCreated);
+  if (report.podsDeleted > 0) deps.metrics.count(METRIC.podsDeleted, report.podsDeleted);
+  if (report.statusWritten) deps.metrics.count(METRIC.statusWrites);
+  const acted = report.podsCreated + report.podsDeleted > 0 || report.statusWritten;
+  if (acted && observedAt !== undefined) deps.metrics.timing(METRIC.eventToAction, finished - observedAt);
+  log.info('reconciled', {
+    missing: report.missing, podsCreated: report.podsCreated, podsDeleted: report.podsDeleted, statusWritten: report.statusWritten,
+    reads: report.reads, writes: report.writes, requeueAfterSeconds: report.requeueAfterSeconds, durationMs: finished - started,
+  });
+  if (report.requeueAfterSeconds !== null && report.requeueAfterSeconds >= 0 && !report.missing) {
+    const dueAt = finished + report.requeueAfterSeconds * 1000;
+    // A failed requeue fails the record: the retry reconciles again and requeues again.
+    await deps.queue.enqueueAfter({ key, dedupId: dedupId('requeue', key, dueAt) }, report.requeueAfterSeconds);
+    deps.metrics.count(METRIC.requeues);
+  }
+  return report;
+}
+
+async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: BatchDeps): Promise<RecordOutcome> {
+  const log = deps.logger.child({ fanout: message.scope, cause: message.cause, messageId: record.messageId });
+  const namespace = message.scope === 'all' ? undefined : message.namespace;
+  let keys = 0;
+  const pageOptions = { ...(namespace === undefined ? {} : { namespace }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize }) };
+  for await (const page of daemonSetPages(deps.listDaemonSets, pageOptions)) {
+    const matching = page.items.filter((ds) =>
+      (namespace === undefined || ds.namespace === namespace) && (message.scope !== 'selector' || selectorMatches(ds.selector, message.labels)));
+    if (matching.length === 0) continue;
+    await deps.queue.enqueue(matching.map((ds) => ({
+      key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }),
+    })));
+    keys += matching.length;
+  }
+  deps.metrics.count(METRIC.fanoutExpanded, keys);
+  log.info('fan-out expanded', { keys });
+  return { kind: 'fanout', keys };
+}
+
+async function emit(deps: BatchDeps, log: AppLogger, event: Parameters<EmitEvent>[0]): Promise<void> {
+  try {
+    await deps.emitEvent(event);
+  } catch (e) {
+    log.warn('could not record a Kubernetes Event', { reason: event.reason, error: errorText(e) });
+  }
+}
+
