@@ -1,0 +1,207 @@
+/**
+ * Carries out a plan, idempotently, in the order `Plan` documents. The mechanics are upstream's
+ * `syncNodes`: a burst cap, slow-start batches that double after each fully successful batch and
+ * stop at the first failing one, per-object errors aggregated into one. Idempotency replaces
+ * upstream's in-memory expectations: creates use deterministic names (AlreadyExists = done),
+ * deletes carry UID preconditions (NotFound = done), ownership patches carry the object's UID.
+ */
+import type { Plan, PodToCreate, V1DaemonSet } from '../core/index.js';
+import type { ClusterEvent, KubeCluster } from '../adapters/kube/kube-cluster.js';
+import { statusCode } from '../adapters/kube/kube-errors.js';
+import { TerminalError, TransientError } from './errors.js';
+
+export interface ExecuteOptions {
+  /** Most pod creates and deletes one pass makes (upstream `burstReplicas`: 250). */
+  readonly burstReplicas: number;
+  /** The time stamped on recorded events. */
+  readonly now: Date;
+}
+
+export const DEFAULT_BURST_REPLICAS = 250;
+
+/** What a plan's execution did. */
+export interface ExecutionResult {
+  readonly podsCreated: number;
+  readonly podsDeleted: number;
+  readonly statusWritten: boolean;
+  /** Creates or deletes left for a later pass by the burst cap or a failed batch. */
+  readonly deferred: number;
+  /** Failures, aggregated; the pass is failed when non-empty. */
+  readonly errors: readonly Error[];
+}
+
+/** Upstream's pod-control event reasons (visible in `kubectl describe ds`). */
+export const POD_EVENT = {
+  created: 'SuccessfulCreate',
+  createFailed: 'FailedCreate',
+  deleted: 'SuccessfulDelete',
+  deleteFailed: 'FailedDelete',
+} as const;
+
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : x);
+
+/**
+ * Executes `plan` against the cluster for the DaemonSet `ds` (as read this pass). Never throws for
+ * per-object failures: they are collected in `errors`; the caller decides how the pass ends.
+ */
+export async function executePlan(cluster: KubeCluster, ds: V1DaemonSet, plan: Plan, options: ExecuteOptions): Promise<ExecutionResult> {
+  const errors: Error[] = [];
+  const events: ClusterEvent[] = [...plan.events];
+  let podsCreated = 0;
+  let podsDeleted = 0;
+  let deferred = 0;
+  const ns = plan.namespace;
+
+  const attempt = async (what: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await what();
+      return true;
+    } catch (e) {
+      errors.push(e as Error);
+      return false;
+    }
+  };
+
+  // 1. History: ownership of revisions, updates, the current revision, pod relabels, duplicate revisions.
+  let historyOk = true;
+  for (const change of plan.ownership.filter((c) => c.kind === 'ControllerRevision')) {
+    historyOk = (await attempt(() => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action))) && historyOk;
+  }
+  for (const u of plan.revisions.update) historyOk = (await attempt(() => cluster.patchRevision(ns, u.name, u.patch, 'merge'))) && historyOk;
+  if (plan.revisions.create) {
+    const rev = plan.revisions.create;
+    historyOk = (await attempt(async () => {
+      const r = await cluster.createRevision(rev);
+      if (r.existing && canonical(r.existing.data) !== canonical(rev.data)) {
+        // A different revision holds this hash: the next pass sees it and raises collisionCount (HIST-7).
+        throw new TransientError(`controllerrevision ${ns}/${rev.metadata?.name} exists with other content (hash collision)`);
+      }
+    })) && historyOk;
+  }
+  for (const l of plan.podLabelChanges) historyOk = (await attempt(() => cluster.patchPod(ns, l.name, l.patch, 'merge'))) && historyOk;
+  if (plan.deletesAllowed) {
+    for (const d of plan.revisions.delete.filter((r) => r.reason === 'duplicate')) {
+      historyOk = (await attempt(() => cluster.deleteRevision(ns, d.name, d.uid))) && historyOk;
+    }
+  }
+
+  // 2. Ownership of pods: every patch must land before anything is created or deleted (IMPL-3).
+  let ownershipOk = true;
+  for (const change of plan.ownership.filter((c) => c.kind === 'Pod')) {
+    ownershipOk = (await attempt(() => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action))) && ownershipOk;
+  }
+
+  // 3. Pods: creates in slow-start batches, then deletes; both within the burst cap.
+  let podsOk = ownershipOk && historyOk;
+  if (ownershipOk && historyOk) {
+    const creates = plan.createPods.slice(0, options.burstReplicas);
+    deferred += plan.createPods.length - creates.length;
+    const created = await slowStartCreate(cluster, creates, events, errors);
+    podsCreated = created.created;
+    deferred += created.skipped;
+    podsOk = created.skipped === 0 && created.failed === 0;
+
+    if (plan.deletesAllowed) {
+      const deletes = plan.deletePods.slice(0, options.burstReplicas);
+      deferred += plan.deletePods.length - deletes.length;
+      const results = await Promise.all(deletes.map(async (d) => {
+        try {
+          const outcome = await cluster.deletePod(d.namespace, d.name, d.uid);
+          if (outcome === 'done') events.push({ type: 'Normal', reason: POD_EVENT.deleted, message: `Deleted pod: ${d.name}` });
+          return true;
+        } catch (e) {
+          errors.push(e as Error);
+          events.push({ type: 'Warning', reason: POD_EVENT.deleteFailed, message: `Error deleting: ${(e as Error).message}` });
+          return false;
+        }
+      }));
+      podsDeleted = results.filter(Boolean).length;
+      podsOk = podsOk && results.every(Boolean);
+      if (plan.daemonSetAnnotations) {
+        podsOk = (await attempt(() => cluster.patchDaemonSetMetadata(ns, plan.name, { annotations: plan.daemonSetAnnotations }))) && podsOk;
+      }
+    }
+  }
+
+  // 4. History cleanup, only after a fully successful pod phase.
+  if (podsOk && plan.deletesAllowed) {
+    for (const d of plan.revisions.delete.filter((r) => r.reason === 'history-limit')) {
+      await attempt(() => cluster.deleteRevision(ns, d.name, d.uid));
+    }
+  }
+
+  // 5. Status (always attempted, SYNC-8), then events.
+  let statusWritten = false;
+  if (plan.statusChanged) {
+    statusWritten = await attempt(() => writeStatus(cluster, ds, plan));
+  }
+  const involved = {
+    apiVersion: ds.apiVersion ?? 'apps/v1',
+    kind: ds.kind ?? 'DaemonSet',
+    namespace: ns,
+    name: plan.name,
+    uid: plan.uid,
+  };
+  await Promise.all(events.map((e) => cluster.recordEvent(involved, e, options.now)));
+  for (const message of plan.errors) errors.push(new TerminalError(`daemonset ${ns}/${plan.name}: ${message}`));
+  return { podsCreated, podsDeleted, statusWritten, deferred, errors };
+}
+
+async function patchOwnership(cluster: KubeCluster, kind: 'Pod' | 'ControllerRevision', ns: string, name: string, patch: object, action: 'adopt' | 'release'): Promise<void> {
+  try {
+    if (kind === 'Pod') await cluster.patchPod(ns, name, patch, 'strategic');
+    else await cluster.patchRevision(ns, name, patch, 'strategic');
+  } catch (e) {
+    // Releasing an object that changed meanwhile (422 Invalid) is done: it is no longer ours.
+    if (action === 'release' && statusCode((e as Error).cause) === 422) return;
+    throw e;
+  }
+}
+
+/** Slow start (upstream BATCH-2): batches of 1, 2, 4, …; a batch with a failure ends the creates. */
+async function slowStartCreate(cluster: KubeCluster, creates: readonly PodToCreate[], events: ClusterEvent[], errors: Error[]): Promise<{ created: number; failed: number; skipped: number }> {
+  let created = 0;
+  let failed = 0;
+  let next = 0;
+  let size = 1;
+  while (next < creates.length) {
+    const batch = creates.slice(next, next + size);
+    next += batch.length;
+    const results = await Promise.all(batch.map(async (c) => {
+      try {
+        const outcome = await cluster.createPod(c.pod);
+        if (outcome === 'done') events.push({ type: 'Normal', reason: POD_EVENT.created, message: `Created pod: ${c.pod.metadata?.name}` });
+        return true;
+      } catch (e) {
+        errors.push(e as Error);
+        events.push({ type: 'Warning', reason: POD_EVENT.createFailed, message: `Error creating: ${(e as Error).message}` });
+        return false;
+      }
+    }));
+    created += results.filter(Boolean).length;
+    failed += results.filter((ok) => !ok).length;
+    if (failed > 0) break;
+    size *= 2;
+  }
+  return { created, failed, skipped: creates.length - next };
+}
+
+/**
+ * Writes the planned status through the status subresource with the resourceVersion read this pass.
+ * On a conflict it re-reads the DaemonSet once and retries, as upstream's storeDaemonSetStatus does:
+ * the counters are recomputed by the next pass anyway, so only observedGeneration must not run ahead
+ * of what the pass saw.
+ */
+async function writeStatus(cluster: KubeCluster, ds: V1DaemonSet, plan: Plan): Promise<void> {
+  const status = { ...plan.status, conditions: plan.status.conditions ? [...plan.status.conditions] : undefined };
+  try {
+    await cluster.replaceDaemonSetStatus(ds, status);
+  } catch (e) {
+    if (!(e instanceof TransientError) || statusCode(e.cause) !== 409) throw e;
+    const fresh = await cluster.getDaemonSet(plan.namespace, plan.name);
+    if (!fresh || fresh.metadata?.uid !== plan.uid) return;
+    await cluster.replaceDaemonSetStatus(fresh, { ...status, conditions: fresh.status?.conditions, collisionCount: fresh.status?.collisionCount ?? status.collisionCount });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * One reconcile of one DaemonSet: read the snapshot, plan (pure core), execute, report.
+ * The same path backs the reconcile Lambda, the local runner and the integration tests.
+ */
+import { plan as planPass, validateDaemonSet, type PlanOptions } from '../core/index.js';
+import type { KubeCluster } from '../adapters/kube/kube-cluster.js';
+import { InvalidMessageError, TerminalError, TransientError } from './errors.js';
+import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
+import type { DaemonSetKey, ReconcileFn, ReconcileReport } from './ports.js';
+import { readSnapshot } from './read-snapshot.js';
+
+export interface ReconcileDeps {
+  readonly cluster: KubeCluster;
+  readonly planOptions?: PlanOptions;
+  readonly burstReplicas?: number;
+  /** The clock (default: the real one). */
+  readonly now?: () => Date;
+}
+
+/** Splits "namespace/name"; a malformed key is an invalid message (never retried). */
+export function parseKey(key: DaemonSetKey): { namespace: string; name: string } {
+  const parts = key.split('/');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new InvalidMessageError(`invalid DaemonSet key ${JSON.stringify(key)}: want "namespace/name"`);
+  return { namespace: parts[0], name: parts[1] };
+}
+
+/**
+ * Builds the ReconcileFn. Outcomes: a report (success; a missing DaemonSet is success), a
+ * TransientError (retry: API failures, conflicts, failed pod writes), or a TerminalError (an
+ * invalid DaemonSet or a request the API server refuses; retrying cannot help).
+ */
+export function createReconciler(deps: ReconcileDeps): ReconcileFn {
+  const now = deps.now ?? (() => new Date());
+  const burstReplicas = deps.burstReplicas ?? DEFAULT_BURST_REPLICAS;
+  return async (key) => {
+    const { namespace, name } = parseKey(key);
+    const cluster = deps.cluster.session();
+    const report = (fields: Partial<ReconcileReport>): ReconcileReport => ({
+      key, missing: false, podsCreated: 0, podsDeleted: 0, statusWritten: false, requeueAfterSeconds: null,
+      ...fields, reads: cluster.counters.reads, writes: cluster.counters.writes,
+    });
+
+    const snapshot = await readSnapshot(cluster, namespace, name);
+    if (!snapshot) return report({ missing: true });
+    const problems = validateDaemonSet(snapshot.daemonSet);
+    if (problems.length > 0) {
+      throw new TerminalError(`daemonset ${key} is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+    }
+    const at = now();
+    const plan = planPass(snapshot, at, deps.planOptions);
+    const result = await executePlan(cluster, snapshot.daemonSet, plan, { burstReplicas, now: at });
+    if (result.errors.length > 0) {
+      const message = `reconcile of daemonset ${key}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`;
+      // Any transient failure makes the whole pass worth retrying; only all-terminal failures are terminal.
+      if (result.errors.some((e) => !(e instanceof TerminalError))) throw new TransientError(message, { cause: result.errors[0] });
+      throw new TerminalError(message, { cause: result.errors[0] });
+    }
+    // Work the burst cap left over is picked up at once, not at the next event.
+    const requeueAfterSeconds = result.deferred > 0 ? Math.min(1, plan.requeueAfterSeconds ?? 1) : plan.requeueAfterSeconds;
+    return report({ podsCreated: result.podsCreated, podsDeleted: result.podsDeleted, statusWritten: result.statusWritten, requeueAfterSeconds });
+  };
+}
