@@ -1,7 +1,43 @@
 /**
- * Placeholder so that the CDK app (infra/) synthesizes until the real reconcile handler lands.
- * Replace this file; keep the export name `handler`.
+ * Reconcile function. Two event sources: the FIFO reconcile queue (records in order under
+ * SqsFifoPartialProcessorAsync with skipGroupOnError — a failed record fails only the rest of its
+ * message group) and the standard delay queue (due requeue-after messages, forwarded into the FIFO
+ * queue). The per-record logic is processRecord (lib/app/process-batch.ts).
  */
-export const handler = async (): Promise<never> => {
-  throw new Error('daemonless: the reconcile handler is not implemented yet');
-};
+import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { newBatchState, processRecord, type QueueRecord } from '../lib/app/process-batch.js';
+import { reconcileDeps, resolveDeps, type DepsSource, type ReconcileHandlerDeps } from './shared/deps.js';
+import { observability, type Observability } from './shared/observability.js';
+
+export const toQueueRecord = (record: SQSRecord): QueueRecord => ({
+  messageId: record.messageId,
+  body: record.body,
+  receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1,
+});
+
+const isFifoSource = (event: SQSEvent): boolean => (event.Records[0]?.eventSourceARN ?? '').endsWith('.fifo');
+
+export function createHandler(deps: DepsSource<ReconcileHandlerDeps>, obs: Observability = observability()) {
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(captureLambdaHandler(obs.tracer, { captureResponse: false }))
+    .use(injectLambdaContext(obs.logger, { resetKeys: true }))
+    .use(logMetrics(obs.metrics, { throwOnEmptyMetrics: false }))
+    .handler(async (event, context, { signal }) => {
+      const { batch: batchDeps } = await resolveDeps(deps);
+      const state = newBatchState();
+      const recordHandler = async (record: SQSRecord) => processRecord(toQueueRecord(record), batchDeps, state, signal);
+      if (isFifoSource(event)) {
+        return processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(),
+          { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+      }
+      return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS),
+        { context, throwOnFullBatchFailure: false, processInParallel: true });
+    });
+}
+
+export const handler = createHandler(reconcileDeps);

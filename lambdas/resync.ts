@@ -1,7 +1,36 @@
 /**
- * Placeholder so that the CDK app (infra/) synthesizes until the real resync handler lands.
- * Replace this file; keep the export name `handler`.
+ * Resync function, invoked by the schedule (EventBridge Scheduler input
+ * `{source: 'daemonless.resync', scheduledTime}`, or a classic ScheduledEvent with `time`).
+ * Enqueues every managed DaemonSet; see resyncAll (lib/app/resync-all.ts).
  */
-export const handler = async (): Promise<never> => {
-  throw new Error('daemonless: the resync handler is not implemented yet');
-};
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { resyncAll } from '../lib/app/resync-all.js';
+import { resolveDeps, resyncDeps, type DepsSource, type ResyncHandlerDeps } from './shared/deps.js';
+import { observability, type Observability } from './shared/observability.js';
+
+export interface ResyncEvent {
+  readonly scheduledTime?: string;
+  readonly time?: string;
+}
+
+/** The schedule tick this invocation stands for (ms since epoch); the dedup ids derive from it. */
+export function scheduledAt(event: ResyncEvent | null | undefined, now: () => number = Date.now): number {
+  const parsed = Date.parse(event?.scheduledTime ?? event?.time ?? '');
+  return Number.isFinite(parsed) ? parsed : now();
+}
+
+export function createHandler(deps: DepsSource<ResyncHandlerDeps>, obs: Observability = observability()) {
+  return middy<ResyncEvent, { keys: number; pages: number }>()
+    .use(captureLambdaHandler(obs.tracer, { captureResponse: false }))
+    .use(injectLambdaContext(obs.logger, { resetKeys: true }))
+    .use(logMetrics(obs.metrics, { throwOnEmptyMetrics: false }))
+    .handler(async (event) => {
+      const { resync } = await resolveDeps(deps);
+      return resyncAll(resync, { scheduledAt: scheduledAt(event) });
+    });
+}
+
+export const handler = createHandler(resyncDeps);
