@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import type { StackConfig } from './config.js';
@@ -25,7 +25,12 @@ export class DaemonlessStack extends Stack {
     // Imported by id, never looked up: synthesis needs no AWS account access.
     const vpc = config.vpc === undefined ? undefined
       : Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: config.vpc.vpcId, availabilityZones: Stack.of(this).availabilityZones });
-    const subnets = config.vpc?.subnetIds.map((id, i) => Subnet.fromSubnetId(this, `Subnet${i}`, id));
+    const subnets = config.vpc?.subnetIds.map((id, i) => {
+      const subnet = Subnet.fromSubnetId(this, `Subnet${i}`, id);
+      Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'Lambda placement needs only the subnet id; nothing reads the route table.');
+      return subnet;
+    });
     const securityGroups = config.vpc === undefined || config.vpc.securityGroupIds.length === 0 ? undefined
       : config.vpc.securityGroupIds.map((id, i) => SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id));
 

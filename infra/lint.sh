@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# cfn-lint over the synthesized templates: the default stack (kubeconfig access) and one with every
+# option on (EKS access entries, VPC placement, alarm topic). Installs cfn-lint into a private venv
+# on first use. Fails when cfn-lint reports errors (exit code bit 2) or cannot run; warnings are shown.
+set -euo pipefail
+
+CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
+VENV="${DAEMONLESS_PYTOOLS:-$HOME/.cache/daemonless/pytools}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if [ "$("$VENV/bin/cfn-lint" --version 2>/dev/null || true)" != "cfn-lint $CFN_LINT_VERSION" ]; then
+  echo "installing cfn-lint $CFN_LINT_VERSION into $VENV" >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION" >&2
+fi
+
+OUT="$(mktemp -d "${TMPDIR:-/tmp}/daemonless-lint.XXXXXX")"
+trap 'rm -rf "$OUT"' EXIT
+
+synth() { # <dir> [cdk args…]
+  local dir="$1"; shift
+  (cd "$ROOT" && env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth --no-notices --quiet -o "$dir" "$@" >&2)
+}
+
+synth "$OUT/default"
+synth "$OUT/full" \
+  -c daemonless:eksClusterName=example -c daemonless:eksEndpoint=https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com \
+  -c daemonless:eksCaData=TFMwdExTMUNSVWRKVGc9PQ== -c daemonless:vpcId=vpc-0123456789abcdef0 \
+  -c daemonless:subnetIds=subnet-0123456789abcdef0,subnet-0123456789abcdef1 \
+  -c daemonless:alarmEmail=ops@example.com -c daemonless:reconcileReservedConcurrency=10
+
+rc=0
+"$VENV/bin/cfn-lint" --format parseable -- "$OUT"/default/*.template.json "$OUT"/full/*.template.json || rc=$?
+if [ $((rc & 2)) -ne 0 ] || [ $((rc & 1)) -ne 0 ]; then
+  echo "cfn-lint: errors (exit $rc)" >&2
+  exit 1
+fi
+echo "cfn-lint $CFN_LINT_VERSION: no errors (exit $rc)" >&2
