@@ -75,7 +75,7 @@ export function applyPlan(w: World, p: Plan, now: Date, options: ApplyOptions = 
   for (const c of p.createPods) {
     const name = c.pod.metadata?.name ?? '';
     if (pods.some((x) => x.metadata?.name === name)) continue;
-    pods.push({ ...structuredClone(c.pod), metadata: { ...structuredClone(c.pod.metadata), uid: `uid-pod-${name}`, creationTimestamp: now }, status: { phase: 'Pending' } });
+    pods.push({ ...structuredClone(c.pod), metadata: { ...structuredClone(c.pod.metadata), uid: `uid-pod-${name}@${now.toISOString()}`, creationTimestamp: now }, status: { phase: 'Pending' } });
   }
   if (p.deletesAllowed) {
     for (const d of p.deletePods) {
