@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { nodeShouldRunDaemonPod, plan } from '../../../lib/core/index.js';
 import { at, T0 } from '../../builders/clock.js';
@@ -139,7 +140,7 @@ describe('A. Scheduling / eligibility', () => {
 
     it('S-13 nodeSelector with many existing pods: fill, prune, release', () => {
       const ds = daemonSet().strategy(strategy).nodeSelector(NL).build();
-      const pods = [];
+      const pods: V1Pod[] = [];
       let i = 0;
       const add = (nodeName: string, n: number, labels: Readonly<Record<string, string>>): void => {
         for (let k = 0; k < n; k++) pods.push(daemonPod(ds, `p-${nodeName}-${i++}`).onNode(nodeName).labels(labels).created(at(i)).build());
