@@ -121,7 +121,7 @@ async function handle(request: WebhookRequest, deps: WebhookDeps, state: { admis
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(request.body);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(request.body);
   } catch {
     return early(400, 'body is not valid UTF-8');
   }

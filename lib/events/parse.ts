@@ -22,6 +22,7 @@ export type ParseResult =
   | { readonly ok: false; readonly status: 400 | 422; readonly reason: string };
 
 /** Kinds whose objects the mapping reads; other kinds are mapped to nothing without validation. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const RELEVANT_KINDS = new Set(['Pod', 'Node', 'DaemonSet']);
 const AUDIT_RESOURCE_KIND: Readonly<Record<string, string>> = { pods: 'Pod', nodes: 'Node', daemonsets: 'DaemonSet' };
 const AUDIT_WRITE_VERBS: Readonly<Record<string, Operation>> = {
@@ -47,6 +48,11 @@ class Refused extends Error {
 
 function summarize(value: unknown, where: string): ObjectSummary | null {
   if (value === undefined || value === null) return null;
+  // JSON.parse makes "__proto__" an own key; zod drops it silently, so refuse it here.
+  const labels = (value as { metadata?: { labels?: unknown } }).metadata?.labels;
+  if (typeof labels === 'object' && labels !== null && Object.keys(labels).some((k) => RESERVED_KEYS.has(k))) {
+    throw new Refused(400, `${where}.metadata.labels: reserved key`);
+  }
   const parsed = kubeObjectSchema.safeParse(value);
   if (!parsed.success) throw new Refused(400, `${where}.${describe(parsed.error)}`);
   return toSummary(parsed.data);

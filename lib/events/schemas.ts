@@ -43,12 +43,14 @@ const gvk = z.object({ group: short(253), version: short(63), kind: short(63) })
 const gvr = z.object({ group: short(253), version: short(63), resource: short(63) });
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
+/** Request uids are UUIDs; anything echoed back must stay within this charset. */
+export const UID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 
 export const admissionReviewSchema = z.object({
   apiVersion: z.literal(ADMISSION_API_VERSION),
   kind: z.literal('AdmissionReview'),
   request: z.object({
-    uid: short(128).min(1),
+    uid: short(128).min(1).regex(UID_PATTERN, 'must be a UID'),
     kind: gvk,
     resource: gvr,
     subResource: short(63).nullish(),
@@ -66,7 +68,7 @@ export type AdmissionReviewInput = z.infer<typeof admissionReviewSchema>;
 export const admissionEnvelopeSchema = z.object({
   apiVersion: z.string().regex(/^admission\.k8s\.io\/v1(beta1)?$/),
   kind: z.literal('AdmissionReview'),
-  request: z.object({ uid: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/) }),
+  request: z.object({ uid: z.string().min(1).max(128).regex(UID_PATTERN) }),
 });
 
 export const auditEventSchema = z.object({
