@@ -13,3 +13,10 @@ export { isPodReady, isPodAvailable, targetNodeName } from './pod-state.js';
 export { compileSelector } from './selector.js';
 export { toDate, toRfc3339 } from './time.js';
 export * from './labels.js';
+export {
+  shouldIgnoreNodeUpdate,
+  nodeChangeNeedsSync,
+  daemonSetsForAddOrDelete,
+  daemonSetsForUpdate,
+  readyTransitionRequeueSeconds,
+} from './triggers.js';
