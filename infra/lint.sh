@@ -2,6 +2,7 @@
 # cfn-lint over the synthesized templates: the default stack (kubeconfig access) and one with every
 # option on (EKS access entries, VPC placement, alarm topic). Installs cfn-lint into a private venv
 # on first use. Fails when cfn-lint reports errors (exit code bit 2) or cannot run; warnings are shown.
+# With arguments, lints the given template files instead of synthesizing.
 set -euo pipefail
 
 CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
@@ -12,6 +13,21 @@ if [ "$("$VENV/bin/cfn-lint" --version 2>/dev/null || true)" != "cfn-lint $CFN_L
   echo "installing cfn-lint $CFN_LINT_VERSION into $VENV" >&2
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION" >&2
+fi
+
+lint() {
+  local rc=0
+  "$VENV/bin/cfn-lint" --format parseable -- "$@" || rc=$?
+  if [ $((rc & 2)) -ne 0 ] || [ $((rc & 1)) -ne 0 ]; then
+    echo "cfn-lint: errors (exit $rc)" >&2
+    exit 1
+  fi
+  echo "cfn-lint $CFN_LINT_VERSION: no errors (exit $rc)" >&2
+}
+
+if [ $# -gt 0 ]; then
+  lint "$@"
+  exit 0
 fi
 
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/daemonless-lint.XXXXXX")"
@@ -30,10 +46,4 @@ synth "$OUT/full" \
   -c daemonless:subnetIds=subnet-0123456789abcdef0,subnet-0123456789abcdef1 \
   -c daemonless:alarmEmail=ops@example.com -c daemonless:reconcileReservedConcurrency=10
 
-rc=0
-"$VENV/bin/cfn-lint" --format parseable -- "$OUT"/default/*.template.json "$OUT"/full/*.template.json || rc=$?
-if [ $((rc & 2)) -ne 0 ] || [ $((rc & 1)) -ne 0 ]; then
-  echo "cfn-lint: errors (exit $rc)" >&2
-  exit 1
-fi
-echo "cfn-lint $CFN_LINT_VERSION: no errors (exit $rc)" >&2
+lint "$OUT"/default/*.template.json "$OUT"/full/*.template.json
