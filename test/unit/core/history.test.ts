@@ -10,7 +10,6 @@ import { revision } from '../../builders/revision.js';
 import { converge, counts, markReady, snapshotOf, sync, updateDaemonSet, world, type World } from '../../builders/world.js';
 
 const hashOfPod = (p: V1Pod) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
-const names = (w: World) => w.revisions.map((r) => r.metadata?.name).sort();
 const byRevision = (w: World) => [...w.revisions].sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
 
 describe('G. OnDelete', () => {
