@@ -3,6 +3,7 @@
  * without its DaemonSet controller, kube-scheduler, kwok), with daemonless reconciling under the
  * shipped ClusterRole. Each test has its own namespace, its own nodes and a nodeSelector on them.
  */
+import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControllerLoop, type ControllerLoop } from '../support/controller-loop.js';
@@ -10,6 +11,7 @@ import { eventually } from '../support/eventually.js';
 import { createReadyNodes, deleteNodes } from '../support/nodes.js';
 import { admin, core, createNamespace, daemonSetYaml, deleteNamespace, isPodReady, kubectl, livePods, plane, podNode } from './helpers.js';
 
+const GENERATED = fileURLToPath(new URL('../../infra/manifests/generated', import.meta.url));
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -131,8 +133,10 @@ describe('DaemonSet behaviour on a real cluster', () => {
     await waitPodsOn(ns, nodes);
     await kubectl(['apply', '-f', '-'], daemonSetYaml({ name: 'ds', namespace: ns, nodeSelector: selector, strategy: 'OnDelete', image: 'nginx:1.9.1' }));
     await eventually(async () => {
-      const r = await kubectl(['-n', ns, 'get', 'ds', 'ds', '-o', 'jsonpath={.status.observedGeneration} {.status.updatedNumberScheduled}']);
-      expect(r.stdout).toBe('2 0');
+      const r = await kubectl(['-n', ns, 'get', 'ds', 'ds', '-o', 'json']);
+      const status = (JSON.parse(r.stdout) as { status: { observedGeneration?: number; updatedNumberScheduled?: number } }).status;
+      expect(status.observedGeneration).toBe(2);
+      expect(status.updatedNumberScheduled ?? 0).toBe(0);
     }, { timeoutMs: 30_000, what: 'status observed generation 2 with no updated pods' });
     expect((await livePods(ns, 'app=ds')).every((p) => p.spec?.containers[0]?.image === 'nginx:1.7.9')).toBe(true);
 
@@ -209,6 +213,9 @@ describe('DaemonSet behaviour on a real cluster', () => {
   });
 
   it('manages the project\'s own DaemonSet resource (CRD mode) the same way', async () => {
+    // The shipped ClusterRole of CRD mode replaces the native one for this test.
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', `${GENERATED}/rbac-crd.yaml`]);
+    cleanups.push(async () => void (await kubectl(['apply', '--server-side', '--force-conflicts', '-f', `${GENERATED}/rbac-native.yaml`])));
     const { ns, nodes, selector } = await setup('crd', 3, { managedResource: 'crd' });
     await kubectl(['apply', '-f', '-'], daemonSetYaml({ name: 'ds', namespace: ns, nodeSelector: selector, apiVersion: 'daemonless.io/v1' }));
     const pods = await waitPodsOn(ns, nodes);
