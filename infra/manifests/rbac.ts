@@ -22,7 +22,9 @@ export interface RbacOptions {
  * `system:controller:daemon-set-controller` (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/
  * controller_policy.go), the differences are deliberate:
  * - the group is `apps` or the CRD group, not also `extensions` (no longer served since v1.16);
- * - daemonsets/status also allows `patch` (status is written with a merge patch or a replace);
+ * - daemonsets/status also allows `patch` (status is written with a merge patch or a replace) and
+ *   `get` (readNamespacedDaemonSetStatus, and kubectl's patch, read it first; it shows nothing that
+ *   `daemonsets` get does not);
  * - pods and nodes also allow `get` (single reads by name, e.g. after a conflict);
  * - no `pods/binding` create: in nodeName mode the pod is created with spec.nodeName already set,
  *   in affinity mode the scheduler binds;
@@ -34,7 +36,7 @@ export function controllerRules(managedResource: ManagedResource): PolicyRule[] 
   const group = daemonSetGroup(managedResource);
   return [
     { apiGroups: [group], resources: ['daemonsets'], verbs: ['get', 'list', 'watch'] },
-    { apiGroups: [group], resources: ['daemonsets/status'], verbs: ['update', 'patch'] },
+    { apiGroups: [group], resources: ['daemonsets/status'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [group], resources: ['daemonsets/finalizers'], verbs: ['update'] },
     { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
     // patch: adopting and releasing pods rewrites their ownerReferences.

@@ -83,7 +83,8 @@ function matchConditions(options: WebhookOptions): { name: string; expression: s
       // status updates when readiness flips; heartbeat-only status reports are dropped.
       name: 'relevant-node-updates',
       expression: `request.resource.resource != 'nodes' || request.operation != 'UPDATE' || ` +
-        `(request.subResource == 'status' ? ${hasTrueReady('object')} != ${hasTrueReady('oldObject')} : (` +
+        // subResource is absent (not "") on requests for the main resource.
+        `((has(request.subResource) && request.subResource == 'status') ? ${hasTrueReady('object')} != ${hasTrueReady('oldObject')} : (` +
         `has(object.metadata.labels) != has(oldObject.metadata.labels) || ` +
         `(has(object.metadata.labels) && object.metadata.labels != oldObject.metadata.labels) || ` +
         `has(object.spec.taints) != has(oldObject.spec.taints) || ` +

@@ -19,7 +19,7 @@ describe('RBAC', () => {
     const group = mode === 'native' ? 'apps' : 'daemonless.io';
     expect(controllerRules(mode)).toEqual([
       { apiGroups: [group], resources: ['daemonsets'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: [group], resources: ['daemonsets/status'], verbs: ['update', 'patch'] },
+      { apiGroups: [group], resources: ['daemonsets/status'], verbs: ['get', 'update', 'patch'] },
       { apiGroups: [group], resources: ['daemonsets/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
