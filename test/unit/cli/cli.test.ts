@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { liveSnapshotNotSupported, runCli, type CliIo } from '../../../lib/cli/cli.js';
+import { BOTH_BUDGETS_YAML, EMPTY_SELECTOR_YAML, NO_METADATA_YAML, NOT_YAML, VALID_YAML } from './fixtures.js';
+
+function fakeIo(files: Record<string, string>, stdin = '', tty = false): { io: CliIo; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: {
+      stdout: (s) => out.push(s),
+      stderr: (s) => err.push(s),
+      readFile: (p) => (p in files ? Promise.resolve(files[p] as string) : Promise.reject(new Error(`ENOENT: no such file '${p}'`))),
+      readStdin: () => Promise.resolve(stdin),
+      stdoutIsTty: tty,
+      now: () => new Date('2024-05-01T00:00:00Z'),
+      readLiveSnapshot: liveSnapshotNotSupported,
+    },
+  };
+}
+
+describe('runCli() in-process', () => {
+  it('prints JSON when stdout is not a terminal and a table on a terminal', async () => {
+    const json = fakeIo({ 's.yaml': VALID_YAML });
+    expect(await runCli(['plan', '--file', 's.yaml'], json.io)).toBe(0);
+    expect(JSON.parse(json.out.join('')).daemonSets[0].name).toBe('nginx-ds');
+    expect(json.err).toEqual([]);
+    const tty = fakeIo({ 's.yaml': VALID_YAML }, '', true);
+    expect(await runCli(['plan', '--file', 's.yaml'], tty.io)).toBe(0);
+    expect(tty.out.join('')).toContain('DaemonSet default/nginx-ds');
+  });
+
+  it('reads standard input with --file -', async () => {
+    const r = fakeIo({}, VALID_YAML);
+    expect(await runCli(['plan', '--file', '-', '--output', 'json', '--now', '2024-05-01T00:00:00Z'], r.io)).toBe(0);
+    expect(JSON.parse(r.out.join('')).daemonSets).toHaveLength(1);
+  });
+
+  it.each([
+    ['unreadable file', ['plan', '--file', 'missing.yaml'], /^daemonless: missing\.yaml: cannot read: /],
+    ['no source', ['plan'], /^daemonless: plan: give exactly one of --file or --kubeconfig$/],
+    ['bad --now', ['plan', '--file', 's.yaml', '--now', 'soon'], /^daemonless: --now: /],
+    ['bad --output', ['plan', '--file', 's.yaml', '--output', 'xml'], /^daemonless: --output: /],
+    ['unknown option', ['plan', '--file', 's.yaml', '--bogus'], /^daemonless: unknown option '--bogus'$/],
+    ['live mode', ['plan', '--kubeconfig', '/tmp/kc'], /^daemonless: --kubeconfig: reading a live cluster is not supported yet$/],
+  ])('%s → exit 2, one line on stderr, nothing on stdout', async (_name, argv, message) => {
+    const r = fakeIo({ 's.yaml': VALID_YAML });
+    expect(await runCli(argv, r.io)).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]?.trimEnd()).toMatch(message);
+    expect(r.err[0]?.trimEnd()).not.toContain('\n');
+  });
+
+  it('passes the kubeconfig path to the injected live reader', async () => {
+    const r = fakeIo({});
+    let seen = '';
+    const io = { ...r.io, readLiveSnapshot: (p: string) => ((seen = p), Promise.resolve({ daemonSets: [], nodes: [], pods: [], revisions: [] })) };
+    expect(await runCli(['plan', '--kubeconfig', '/kc', '--output', 'json'], io)).toBe(0);
+    expect(seen).toBe('/kc');
+    expect(JSON.parse(r.out.join(''))).toEqual({ daemonSets: [] });
+  });
+});
+
+describe('daemonless plan as a real process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daemonless-cli-'));
+  const write = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const run = (args: string[], input?: string) =>
+    spawnSync('node_modules/.bin/tsx', ['lib/cli/main.ts', 'plan', ...args], { encoding: 'utf8', input, timeout: 60_000 });
+
+  it('plans a valid snapshot: exit 0, JSON on stdout, nothing on stderr', () => {
+    const r = run(['--file', write('ok.yaml', VALID_YAML), '--now', '2024-05-01T00:00:00Z']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { daemonSets: { create: { node: string }[] }[] };
+    expect(out.daemonSets[0]?.create.map((c) => c.node)).toEqual(['node-1', 'node-2']);
+  });
+
+  it.each([
+    ['unreadable file', () => run(['--file', join(dir, 'nope.yaml')]), /cannot read/],
+    ['not YAML/JSON', () => run(['--file', '-'], NOT_YAML), /not valid YAML or JSON/],
+    ['object without metadata', () => run(['--file', write('nometa.yaml', NO_METADATA_YAML)]), /has no metadata/],
+    ['empty selector', () => run(['--file', write('empty.yaml', EMPTY_SELECTOR_YAML)]), /DaemonSet default\/bad: spec\.selector: empty selector/],
+    ['both budgets', () => run(['--file', write('both.yaml', BOTH_BUDGETS_YAML)]), /DaemonSet default\/both: .*maxSurge/],
+  ])('%s → exit 2 with one line on stderr and nothing on stdout', (_name, go, message) => {
+    const r = go();
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+});
