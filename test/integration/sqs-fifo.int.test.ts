@@ -4,8 +4,7 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqsClient, startSqsServer, type SqsServer } from '../support/sqs-server.js';
-import { createQueues, receiveAll } from './sqs-helpers.js';
+import { createQueues, receiveAll, sqsClient, startSqsServer, type SqsServer } from '../support/sqs-server.js';
 
 let server: SqsServer;
 let client: SQSClient;
