@@ -113,7 +113,7 @@ export function planHistory(input: HistoryInput): HistoryPlan {
     else old.push(cr);
   }
   const nextRevision = old.reduce((m, cr) => Math.max(m, cr.revision ?? 0), 0) + 1;
-  let collisionCount = ds.status?.collisionCount;
+  let collisionCount = ds.status?.collisionCount ?? undefined;
 
   let create: V1ControllerRevision | null = null;
   let currentName: string;
