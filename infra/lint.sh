@@ -33,17 +33,19 @@ fi
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/daemonless-lint.XXXXXX")"
 trap 'rm -rf "$OUT"' EXIT
 
-synth() { # <dir> [cdk args…]
-  local dir="$1"; shift
+# Synthesizes by running the app directly with the context the CLI would pass, minus bundling
+# (cfn-lint reads templates only; test/infra/synth.test.ts covers the CLI and the bundles).
+synth() { # <dir> <context JSON>
   (cd "$ROOT" && env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
-    CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth --no-notices --quiet -o "$dir" "$@" >&2)
+    CDK_OUTDIR="$1" CDK_CONTEXT_JSON="$2" npx tsx infra/app.ts >&2)
 }
 
-synth "$OUT/default"
-synth "$OUT/full" \
-  -c daemonless:eksClusterName=example -c daemonless:eksEndpoint=https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com \
-  -c daemonless:eksCaData=TFMwdExTMUNSVWRKVGc9PQ== -c daemonless:vpcId=vpc-0123456789abcdef0 \
-  -c daemonless:subnetIds=subnet-0123456789abcdef0,subnet-0123456789abcdef1 \
-  -c daemonless:alarmEmail=ops@example.com -c daemonless:reconcileReservedConcurrency=10
+NO_BUNDLING='"aws:cdk:bundling-stacks": []'
+synth "$OUT/default" "{ $NO_BUNDLING }"
+synth "$OUT/full" "{ $NO_BUNDLING,
+  \"daemonless:eksClusterName\": \"example\", \"daemonless:eksEndpoint\": \"https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com\",
+  \"daemonless:eksCaData\": \"TFMwdExTMUNSVWRKVGc9PQ==\", \"daemonless:vpcId\": \"vpc-0123456789abcdef0\",
+  \"daemonless:subnetIds\": [\"subnet-0123456789abcdef0\", \"subnet-0123456789abcdef1\"],
+  \"daemonless:alarmEmail\": \"ops@example.com\", \"daemonless:reconcileReservedConcurrency\": 10 }"
 
 lint "$OUT"/default/*.template.json "$OUT"/full/*.template.json

@@ -49,7 +49,12 @@ describe('cdk synth (offline, real esbuild bundling)', () => {
       expect(files).toEqual(['index.mjs', 'index.mjs.map']);
       const code = readFileSync(join(out, asset, 'index.mjs'), 'utf8');
       expect(code.startsWith("import { createRequire as __daemonlessCreateRequire } from 'node:module';")).toBe(true);
-      expect(code).toMatch(/export\s*\{[^}]*\bas handler\b|export\s*\{[^}]*\bhandler\b/);
+      // The bundle loads as ESM on this Node (the runtime's major) and exports the handler.
+      const loaded = spawnSync(process.execPath, ['--input-type=module', '-e',
+        `const m = await import(${JSON.stringify(join(out, asset, 'index.mjs'))}); console.log(typeof m.handler);`], {
+        cwd: tmpdir(), env: offlineEnv(), encoding: 'utf8', timeout: 60_000,
+      });
+      expect(loaded.stdout.trim(), loaded.stderr).toBe('function');
     }
   });
 
