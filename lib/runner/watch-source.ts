@@ -111,7 +111,9 @@ export function startWatchSource(options: WatchSourceOptions): WatchSource {
           .catch((err: unknown) => resolve(err ?? new Error('watch failed to start')));
       });
       if (stopped) return;
-      if (ended !== null && ended !== undefined) {
+      // client-node ends a watch that saw no data for 30 s with a TimeoutError: just watch again.
+      const quiet = ended instanceof Error && ended.name === 'TimeoutError';
+      if (ended !== null && ended !== undefined && !quiet) {
         failures += 1;
         const status = (ended as { statusCode?: number; code?: number }).statusCode ?? (ended as { code?: number }).code;
         if (status === 410) resourceVersion = undefined;
