@@ -44,8 +44,6 @@ export const DEFAULT_QUEUE_AGE_ALARM = Duration.minutes(10);
 export const QUEUE_RETENTION = Duration.days(4);
 export const DEAD_LETTER_RETENTION = Duration.days(14);
 
-/** URL path prefix of the webhook; the secret token follows it: `/hook/<token>`. */
-export const WEBHOOK_PATH_PREFIX = '/hook/';
 export const WEBHOOK_TOKEN_LENGTH = 48;
 
 export const POWERTOOLS_SERVICE_NAME = 'daemonless';
