@@ -11,7 +11,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { newBatchState, processRecord, type QueueRecord } from '../lib/app/process-batch.js';
-import { reconcileDeps, resolveDeps, type DepsSource, type ReconcileHandlerDeps } from './shared/deps.js';
+import { reconcileDeps } from './shared/cluster-deps.js';
+import { resolveDeps, type DepsSource, type ReconcileHandlerDeps } from './shared/deps.js';
 import { observability, type Observability } from './shared/observability.js';
 
 export const toQueueRecord = (record: SQSRecord): QueueRecord => ({

@@ -8,7 +8,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { resyncAll } from '../lib/app/resync-all.js';
-import { resolveDeps, resyncDeps, type DepsSource, type ResyncHandlerDeps } from './shared/deps.js';
+import { resyncDeps } from './shared/cluster-deps.js';
+import { resolveDeps, type DepsSource, type ResyncHandlerDeps } from './shared/deps.js';
 import { observability, type Observability } from './shared/observability.js';
 
 export interface ResyncEvent {

@@ -1,18 +1,15 @@
 /**
  * The composition root of the Lambda handlers: built on first invocation from `process.env`
  * (never at import), memoized per container. A failed build is not cached, so the next invocation
- * tries again.
+ * tries again. The webhook's dependencies are here; the reconcile and resync functions add the
+ * cluster side in cluster-deps.ts, so that the webhook bundle does not carry the Kubernetes client.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
-import { buildKubeConfig, createEksTokenProvider, createSecretReader, type SecretReader } from '../../lib/adapters/credentials/index.js';
+import { createSecretReader, type SecretReader } from '../../lib/adapters/credentials/secrets.js';
 import { createSqsWorkQueue, type SqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue.js';
-import { emitEventVia, listDaemonSetsVia } from '../../lib/app/cluster-ports.js';
 import type { WebhookDeps } from '../../lib/app/handle-webhook.js';
 import type { BatchDeps } from '../../lib/app/process-batch.js';
-import { createReconciler } from '../../lib/app/reconcile-key.js';
 import type { ResyncDeps } from '../../lib/app/resync-all.js';
 import { loadConfig, type Config, type ConfigRole } from '../../lib/config.js';
 import { toAppLogger, toAppMetrics } from '../../lib/observability/powertools.js';
@@ -40,7 +37,7 @@ export function lazy<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-interface Base {
+export interface Base {
   readonly config: Config;
   readonly obs: Observability;
   readonly sqs: SQSClient;
@@ -50,7 +47,7 @@ interface Base {
 
 const bases = new Map<ConfigRole, Base>();
 
-function base(role: ConfigRole): Base {
+export function base(role: ConfigRole): Base {
   const existing = bases.get(role);
   if (existing !== undefined) return existing;
   const config = loadConfig(process.env, role);
@@ -65,15 +62,6 @@ function base(role: ConfigRole): Base {
   const b: Base = { config, obs, sqs, queue, readSecret: createSecretReader(secrets) };
   bases.set(role, b);
   return b;
-}
-
-async function kubeCluster(b: Base): Promise<KubeCluster> {
-  const { config } = b;
-  const eksTokens = config.cluster.mode === 'eks'
-    ? createEksTokenProvider({ clusterName: config.cluster.clusterName, region: config.region ?? '', credentials: defaultProvider() })
-    : undefined;
-  const kc = await buildKubeConfig(config.cluster, { readSecret: b.readSecret, ...(eksTokens === undefined ? {} : { eksTokens }) });
-  return new KubeCluster(kc, { managedResource: config.managedResource });
 }
 
 /** Secrets in the secret: one value, or several separated by commas/newlines, or `{"secrets": [...]}`. */
@@ -103,28 +91,3 @@ export const webhookDeps = lazy(async (): Promise<WebhookHandlerDeps> => {
   };
 });
 
-export const reconcileDeps = lazy(async (): Promise<ReconcileHandlerDeps> => {
-  const b = base('reconcile');
-  const cluster = await kubeCluster(b);
-  return {
-    batch: {
-      reconcile: createReconciler({ cluster, planOptions: { placement: b.config.placement } }),
-      queue: b.queue,
-      forwardDelayed: (m) => b.queue.forwardDelayed(m),
-      listDaemonSets: listDaemonSetsVia(cluster),
-      emitEvent: emitEventVia(cluster, b.config.managedResource),
-      logger: toAppLogger(b.obs.logger),
-      metrics: toAppMetrics(b.obs.metrics),
-      now: Date.now,
-      maxReceives: b.config.maxReceives,
-    },
-  };
-});
-
-export const resyncDeps = lazy(async (): Promise<ResyncHandlerDeps> => {
-  const b = base('resync');
-  const cluster = await kubeCluster(b);
-  return {
-    resync: { listDaemonSets: listDaemonSetsVia(cluster), queue: b.queue, logger: toAppLogger(b.obs.logger), metrics: toAppMetrics(b.obs.metrics) },
-  };
-});
