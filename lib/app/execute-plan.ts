@@ -6,7 +6,7 @@
  * deletes carry UID preconditions (NotFound = done), ownership patches carry the object's UID.
  */
 import type { Plan, PodToCreate, V1DaemonSet } from '../core/index.js';
-import type { ClusterEvent, KubeCluster } from '../adapters/kube/kube-cluster.js';
+import type { ClusterApi, ClusterEvent } from '../adapters/kube/kube-cluster.js';
 import { statusCode } from '../adapters/kube/kube-errors.js';
 import { TerminalError, TransientError } from './errors.js';
 
@@ -46,7 +46,7 @@ const canonical = (v: unknown): string =>
  * Executes `plan` against the cluster for the DaemonSet `ds` (as read this pass). Never throws for
  * per-object failures: they are collected in `errors`; the caller decides how the pass ends.
  */
-export async function executePlan(cluster: KubeCluster, ds: V1DaemonSet, plan: Plan, options: ExecuteOptions): Promise<ExecutionResult> {
+export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Plan, options: ExecuteOptions): Promise<ExecutionResult> {
   const errors: Error[] = [];
   const events: ClusterEvent[] = [...plan.events];
   let podsCreated = 0;
@@ -89,7 +89,17 @@ export async function executePlan(cluster: KubeCluster, ds: V1DaemonSet, plan: P
 
   // 2. Ownership of pods: every patch must land before anything is created or deleted (IMPL-3).
   let ownershipOk = true;
-  for (const change of plan.ownership.filter((c) => c.kind === 'Pod')) {
+  if (plan.ownership.some((c) => c.action === 'adopt')) {
+    // Upstream re-reads the DaemonSet, uncached, before adopting anything (RecheckDeletionTimestamp):
+    // a DaemonSet being deleted, or replaced by a namesake, must not adopt.
+    ownershipOk = await attempt(async () => {
+      const fresh = await cluster.getDaemonSet(ns, plan.name);
+      if (!fresh || fresh.metadata?.uid !== plan.uid || fresh.metadata?.deletionTimestamp) {
+        throw new TransientError(`daemonset ${ns}/${plan.name} is gone or being deleted; not adopting`);
+      }
+    });
+  }
+  for (const change of ownershipOk ? plan.ownership.filter((c) => c.kind === 'Pod') : []) {
     ownershipOk = (await attempt(() => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action))) && ownershipOk;
   }
 
@@ -149,7 +159,7 @@ export async function executePlan(cluster: KubeCluster, ds: V1DaemonSet, plan: P
   return { podsCreated, podsDeleted, statusWritten, deferred, errors };
 }
 
-async function patchOwnership(cluster: KubeCluster, kind: 'Pod' | 'ControllerRevision', ns: string, name: string, patch: object, action: 'adopt' | 'release'): Promise<void> {
+async function patchOwnership(cluster: ClusterApi, kind: 'Pod' | 'ControllerRevision', ns: string, name: string, patch: object, action: 'adopt' | 'release'): Promise<void> {
   try {
     if (kind === 'Pod') await cluster.patchPod(ns, name, patch, 'strategic');
     else await cluster.patchRevision(ns, name, patch, 'strategic');
@@ -161,7 +171,7 @@ async function patchOwnership(cluster: KubeCluster, kind: 'Pod' | 'ControllerRev
 }
 
 /** Slow start (upstream BATCH-2): batches of 1, 2, 4, …; a batch with a failure ends the creates. */
-async function slowStartCreate(cluster: KubeCluster, creates: readonly PodToCreate[], events: ClusterEvent[], errors: Error[]): Promise<{ created: number; failed: number; skipped: number }> {
+async function slowStartCreate(cluster: ClusterApi, creates: readonly PodToCreate[], events: ClusterEvent[], errors: Error[]): Promise<{ created: number; failed: number; skipped: number }> {
   let created = 0;
   let failed = 0;
   let next = 0;
@@ -194,7 +204,7 @@ async function slowStartCreate(cluster: KubeCluster, creates: readonly PodToCrea
  * the counters are recomputed by the next pass anyway, so only observedGeneration must not run ahead
  * of what the pass saw.
  */
-async function writeStatus(cluster: KubeCluster, ds: V1DaemonSet, plan: Plan): Promise<void> {
+async function writeStatus(cluster: ClusterApi, ds: V1DaemonSet, plan: Plan): Promise<void> {
   const status = { ...plan.status, conditions: plan.status.conditions ? [...plan.status.conditions] : undefined };
   try {
     await cluster.replaceDaemonSetStatus(ds, status);

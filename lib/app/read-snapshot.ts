@@ -8,17 +8,17 @@
  * it); it is still deleted with its DaemonSet by the garbage collector.
  */
 import type { Snapshot, V1DaemonSet } from '../core/index.js';
-import type { KubeCluster } from '../adapters/kube/kube-cluster.js';
+import type { ClusterApi } from '../adapters/kube/kube-cluster.js';
 import { formatLabelSelector } from '../adapters/kube/label-selector.js';
 
 /** Reads the snapshot, or null when the DaemonSet does not exist. */
-export async function readSnapshot(cluster: KubeCluster, namespace: string, name: string): Promise<Snapshot | null> {
+export async function readSnapshot(cluster: ClusterApi, namespace: string, name: string): Promise<Snapshot | null> {
   const daemonSet = await cluster.getDaemonSet(namespace, name);
   if (!daemonSet) return null;
   return readSnapshotOf(cluster, daemonSet);
 }
 
-export async function readSnapshotOf(cluster: KubeCluster, daemonSet: V1DaemonSet): Promise<Snapshot> {
+export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet): Promise<Snapshot> {
   const namespace = daemonSet.metadata?.namespace ?? 'default';
   const selector = daemonSet.spec?.selector;
   const empty = !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0);

@@ -74,7 +74,31 @@ export type PatchKind = 'strategic' | 'merge';
 const patchOptions = (kind: PatchKind) =>
   setHeaderOptions('Content-Type', kind === 'strategic' ? PatchStrategy.StrategicMergePatch : PatchStrategy.MergePatch);
 
-export class KubeCluster {
+/**
+ * Every call the reconcile shell makes, as an interface: `KubeCluster` implements it over the real
+ * API; tests implement it in memory (with injected faults) to check the shell's invariants.
+ */
+export interface ClusterApi {
+  readonly counters: ApiCounters;
+  /** A view with counters of its own (one per reconcile pass). */
+  session(): ClusterApi;
+  getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | null>;
+  listDaemonSets(): Promise<ListResult<V1DaemonSet>>;
+  replaceDaemonSetStatus(ds: V1DaemonSet, status: V1DaemonSetStatus): Promise<V1DaemonSet>;
+  patchDaemonSetMetadata(namespace: string, name: string, metadata: object): Promise<void>;
+  listNodes(): Promise<ListResult<V1Node>>;
+  listPods(namespace: string, labelSelector?: string): Promise<ListResult<V1Pod>>;
+  createPod(pod: V1Pod): Promise<WriteOutcome>;
+  deletePod(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome>;
+  patchPod(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome>;
+  listRevisions(namespace: string, labelSelector?: string): Promise<ListResult<V1ControllerRevision>>;
+  createRevision(rev: V1ControllerRevision): Promise<{ outcome: WriteOutcome; existing?: V1ControllerRevision }>;
+  patchRevision(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome>;
+  deleteRevision(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome>;
+  recordEvent(involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, event: ClusterEvent, now: Date): Promise<boolean>;
+}
+
+export class KubeCluster implements ClusterApi {
   readonly counters: ApiCounters = { reads: 0, writes: 0 };
   readonly managedResource: ManagedResource;
   private readonly core: CoreV1Api;
