@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { parseNow, planObjects, planOptionsOf, planSnapshotText, type PlanFlags } from './plan-command.js';
 import { renderJson, renderTable, type PlanReport } from './render.js';
 import { SnapshotError, type SnapshotObjects } from './snapshot.js';
+import { renderFromArgs } from '../../infra/manifests/render.js';
 
 /**
  * Reads the live state of the cluster a kubeconfig points at (Nodes, Pods, DaemonSets,
@@ -81,6 +82,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       } catch (e) {
         if (e instanceof SnapshotError) fail(e.message);
         else throw e;
+      }
+    });
+
+  program
+    .command('manifests')
+    .description('Print the cluster-side manifests (CRD, RBAC, webhook configuration) as YAML for kubectl apply -f -')
+    .usage('--managed-resource native|crd [--webhook-url https://…/hook/<token>] [--parts crd,rbac,webhook] [--controller-user NAME]…')
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .action((_opts: unknown, cmd: Command) => {
+      try {
+        io.stdout(renderFromArgs(cmd.args));
+      } catch (e) {
+        fail((e as Error).message.split('\n')[0] ?? String(e));
       }
     });
 

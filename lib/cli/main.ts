@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { liveSnapshotNotSupported, runCli } from './cli.js';
+import { runCli } from './cli.js';
+import { readLiveSnapshot } from './live-snapshot.js';
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
@@ -13,5 +14,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   readStdin: () => text(process.stdin),
   stdoutIsTty: process.stdout.isTTY === true,
   now: () => new Date(),
-  readLiveSnapshot: liveSnapshotNotSupported,
+  readLiveSnapshot,
 });

@@ -99,3 +99,27 @@ describe('daemonless plan as a real process', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('daemonless manifests', () => {
+  it('prints the ClusterRole and CRD of CRD mode as YAML', async () => {
+    const r = fakeIo({});
+    expect(await runCli(['manifests', '--managed-resource', 'crd'], r.io)).toBe(0);
+    const text = r.out.join('');
+    expect(text).toContain('kind: CustomResourceDefinition');
+    expect(text).toContain('name: daemonless-controller');
+    expect(text).not.toContain('kind: ValidatingWebhookConfiguration');
+  });
+
+  it('adds the webhook configuration when given its URL', async () => {
+    const r = fakeIo({});
+    expect(await runCli(['manifests', '--managed-resource', 'native', '--webhook-url', 'https://example.com/hook/abcdefabcdefabcdef'], r.io)).toBe(0);
+    expect(r.out.join('')).toContain('kind: ValidatingWebhookConfiguration');
+  });
+
+  it('refuses an unknown managed resource with exit status 2 and one line', async () => {
+    const r = fakeIo({});
+    expect(await runCli(['manifests', '--managed-resource', 'bogus'], r.io)).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err.join('').trim().split('\n')).toHaveLength(1);
+  });
+});
