@@ -1,0 +1,178 @@
+/**
+ * Client-side helpers of the benchmarks:
+ * - `benchKubeConfig`: a KubeConfig whose API calls pass a token bucket with the same QPS/burst as
+ *   the planes' kube-controller-manager (`--kube-api-qps=200 --kube-api-burst=400`), so daemonless,
+ *   the floor client and the upstream controller are held to the same client rate limit;
+ * - `ApiTraffic`: counts requests and response body bytes (on the wire and decoded) of every undici
+ *   request to one API server, through undici's diagnostics channels (no change to the client).
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** The planes' kube-controller-manager client limits (test/support/control-plane.ts). */
+export const KCM_QPS = 200;
+export const KCM_BURST = 400;
+
+/** client-go's flowcontrol token bucket: `burst` tokens, refilled at `qps` per second; callers wait in FIFO order. */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  private tail: Promise<void> = Promise.resolve();
+  waits = 0;
+  waitedMs = 0;
+
+  constructor(readonly qps: number, readonly burst: number) {
+    this.tokens = burst;
+  }
+
+  take(): Promise<void> {
+    const turn = this.tail.then(async () => {
+      const now = performance.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+      this.last = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      const waitMs = ((1 - this.tokens) / this.qps) * 1000;
+      this.waits += 1;
+      this.waitedMs += waitMs;
+      await new Promise((r) => setTimeout(r, waitMs));
+      this.tokens = 0;
+      this.last = performance.now();
+    });
+    this.tail = turn;
+    return turn;
+  }
+}
+
+export interface BenchKubeConfigOptions {
+  /** Token bucket for every API call (watches included); null = unlimited. */
+  readonly limiter?: TokenBucket | null;
+}
+
+/** A KubeConfig loaded from a file whose API calls wait for the limiter first. */
+export function benchKubeConfig(path: string, options: BenchKubeConfigOptions = {}): KubeConfig {
+  const limiter = options.limiter ?? null;
+  class LimitedKubeConfig extends KubeConfig {
+    override async applySecurityAuthentication(context: Parameters<KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
+      if (limiter !== null) await limiter.take();
+      return super.applySecurityAuthentication(context);
+    }
+  }
+  const kc = new LimitedKubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+export function plainKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+interface UndiciRequest { readonly origin?: unknown; readonly method?: string; readonly path?: string }
+
+export interface TrafficTotals {
+  requests: number;
+  /** Response body bytes as received (compressed when the server compressed). */
+  wireBytes: number;
+  /** Response body bytes after content decoding (the JSON the client parses). */
+  decodedBytes: number;
+  /** Requests by "METHOD /path-without-query". */
+  byRequest: Record<string, { count: number; wireBytes: number; decodedBytes: number }>;
+}
+
+const emptyTotals = (): TrafficTotals => ({ requests: 0, wireBytes: 0, decodedBytes: 0, byRequest: {} });
+
+/**
+ * Counts the response traffic of undici requests to `origin` (e.g. https://127.0.0.1:6443).
+ * Watches are counted as they stream; call `reset()` / `snapshot()` around the measured span.
+ */
+export class ApiTraffic {
+  private totals = emptyTotals();
+  private readonly pending = new Map<object, { key: string; encoding: string; chunks: Buffer[] }>();
+  private readonly onHeaders: (msg: unknown) => void;
+  private readonly onChunk: (msg: unknown) => void;
+  private readonly onTrailers: (msg: unknown) => void;
+
+  constructor(readonly origin: string) {
+    const host = new URL(origin).host;
+    const mine = (r: UndiciRequest): boolean => {
+      const o = r.origin;
+      return typeof o === 'string' ? new URL(o).host === host : o instanceof URL ? o.host === host : false;
+    };
+    this.onHeaders = (msg) => {
+      const { request, response } = msg as { request: UndiciRequest; response: { headers: Buffer[] | string[] } };
+      if (!mine(request)) return;
+      let encoding = 'identity';
+      const h = response.headers;
+      for (let i = 0; i + 1 < h.length; i += 2) {
+        if (String(h[i]).toLowerCase() === 'content-encoding') encoding = String(h[i + 1]).toLowerCase();
+      }
+      const path = (request.path ?? '').split('?')[0] ?? '';
+      this.pending.set(request, { key: `${request.method ?? 'GET'} ${normalizePath(path)}`, encoding, chunks: [] });
+    };
+    this.onChunk = (msg) => {
+      const { request, chunk } = msg as { request: object; chunk: Buffer };
+      const p = this.pending.get(request);
+      if (p === undefined) return;
+      this.totals.wireBytes += chunk.length;
+      p.chunks.push(Buffer.from(chunk));
+    };
+    this.onTrailers = (msg) => {
+      const { request } = msg as { request: object };
+      const p = this.pending.get(request);
+      if (p === undefined) return;
+      this.pending.delete(request);
+      const wire = Buffer.concat(p.chunks);
+      let decoded = wire.length;
+      try {
+        if (p.encoding === 'gzip') decoded = gunzipSync(wire).length;
+        else if (p.encoding === 'deflate') decoded = inflateSync(wire).length;
+        else if (p.encoding === 'br') decoded = brotliDecompressSync(wire).length;
+      } catch {
+        /* a cut-off stream: count the wire bytes */
+      }
+      this.totals.requests += 1;
+      this.totals.decodedBytes += decoded;
+      const row = (this.totals.byRequest[p.key] ??= { count: 0, wireBytes: 0, decodedBytes: 0 });
+      row.count += 1;
+      row.wireBytes += wire.length;
+      row.decodedBytes += decoded;
+    };
+    subscribe('undici:request:headers', this.onHeaders);
+    subscribe('undici:request:bodyChunkReceived', this.onChunk);
+    subscribe('undici:request:trailers', this.onTrailers);
+  }
+
+  reset(): void {
+    this.totals = emptyTotals();
+  }
+
+  snapshot(): TrafficTotals {
+    return JSON.parse(JSON.stringify(this.totals)) as TrafficTotals;
+  }
+
+  close(): void {
+    unsubscribe('undici:request:headers', this.onHeaders);
+    unsubscribe('undici:request:bodyChunkReceived', this.onChunk);
+    unsubscribe('undici:request:trailers', this.onTrailers);
+  }
+}
+
+/** "/api/v1/namespaces/bench/pods/x" → "/api/v1/namespaces/{ns}/pods/{name}" (for grouping). */
+function normalizePath(path: string): string {
+  const parts = path.split('/');
+  for (let i = 0; i < parts.length; i += 1) {
+    if (parts[i - 1] === 'namespaces') parts[i] = '{ns}';
+  }
+  const kinds = new Set(['pods', 'nodes', 'daemonsets', 'controllerrevisions', 'events']);
+  for (let i = 0; i < parts.length - 1; i += 1) {
+    if (kinds.has(parts[i] ?? '') && parts[i + 1] !== '') parts[i + 1] = '{name}';
+  }
+  return parts.join('/');
+}
+
+export const mb = (bytes: number): number => Math.round((bytes / 1e6) * 100) / 100;

@@ -1,0 +1,67 @@
+/** The DaemonSets the benchmarks run, and the daemonless local runner as `npm start` composes it. */
+import { AppsV1Api, type KubeConfig, type V1DaemonSet } from '@kubernetes/client-node';
+import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
+import { emitEventVia, listDaemonSetsVia } from '../../lib/app/cluster-ports.js';
+import { createReconciler } from '../../lib/app/reconcile-key.js';
+import type { PlacementMode } from '../../lib/core/index.js';
+import { silentLogger } from '../../lib/observability/ports.js';
+import { RecordingMetrics } from '../../lib/observability/recording.js';
+import { runLocal, type LocalRunner } from '../../lib/runner/local-runner.js';
+
+export const NAMESPACE = 'bench';
+
+export function daemonSet(name: string, options: { image?: string; maxUnavailable?: string | number; env?: string } = {}): V1DaemonSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace: NAMESPACE },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: options.maxUnavailable ?? 1, maxSurge: 0 } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [{
+            name: 'agent',
+            image: options.image ?? 'registry.k8s.io/pause:3.10',
+            env: options.env === undefined ? undefined : [{ name: 'VERSION', value: options.env }],
+            resources: { requests: { cpu: '1m', memory: '1Mi' } },
+          }],
+          terminationGracePeriodSeconds: 0,
+        },
+      },
+    },
+  };
+}
+
+export async function createDaemonSet(kc: KubeConfig, ds: V1DaemonSet): Promise<V1DaemonSet> {
+  return kc.makeApiClient(AppsV1Api).createNamespacedDaemonSet({ namespace: NAMESPACE, body: ds });
+}
+
+export interface Daemonless {
+  readonly runner: LocalRunner;
+  readonly cluster: KubeCluster;
+  readonly metrics: RecordingMetrics;
+  stop(): Promise<void>;
+}
+
+/** The local runner with the watch source, as `npm start` runs it (default workers, no webhook server). */
+export async function startDaemonless(kc: KubeConfig, options: { placement?: PlacementMode; workers?: number } = {}): Promise<Daemonless> {
+  const cluster = new KubeCluster(kc, { managedResource: 'native' });
+  const metrics = new RecordingMetrics();
+  const runner = await runLocal({
+    reconcile: createReconciler({ cluster, planOptions: { placement: options.placement ?? 'affinity' } }),
+    listDaemonSets: listDaemonSetsVia(cluster),
+    emitEvent: emitEventVia(cluster, 'native'),
+    logger: silentLogger,
+    metrics,
+    kubeConfig: kc,
+  }, {
+    managed: 'native',
+    webhook: false,
+    workers: options.workers ?? 4,
+    resyncEverySeconds: null,
+    watch: true,
+  });
+  return { runner, cluster, metrics, stop: () => runner.stop() };
+}
