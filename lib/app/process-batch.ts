@@ -133,7 +133,8 @@ async function runReconcile(
   if (report.statusWritten) deps.metrics.count(METRIC.statusWrites);
   const acted = report.podsCreated + report.podsDeleted > 0 || report.statusWritten;
   if (acted && observedAt !== undefined) deps.metrics.timing(METRIC.eventToAction, finished - observedAt);
-  log.info('reconciled', {
+  // A pass that changed nothing is routine (most events are status churn): keep it out of INFO.
+  (report.writes > 0 ? log.info : log.debug).call(log, 'reconciled', {
     missing: report.missing, podsCreated: report.podsCreated, podsDeleted: report.podsDeleted, statusWritten: report.statusWritten,
     reads: report.reads, writes: report.writes, requeueAfterSeconds: report.requeueAfterSeconds, durationMs: finished - started,
   });
