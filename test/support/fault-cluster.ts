@@ -1,0 +1,151 @@
+/**
+ * A fault layer between `MemoryCluster` (the client, which translates errors exactly as
+ * `KubeCluster` does) and `MemoryApiServer`. Per call it can:
+ * - fail before the server sees the call: 429 TooManyRequests, 500 InternalError, 503
+ *   ServiceUnavailable, 504 Timeout, a client-side timeout or a dropped connection (no HTTP code),
+ *   or an API server restart (every call refused for a while);
+ * - let a write reach the server and lose the response (the caller sees a dropped connection or a
+ *   504 although the write happened);
+ * - expire a list's continue token (410 Expired: the client ends the list as incomplete);
+ * - kill the function: after a session's k-th write reached the server, every later call of that
+ *   session fails without reaching it (nothing after the k-th write happens).
+ * Every decision comes from a seeded PRNG, so a run is reproducible from its seed.
+ */
+import { FakeApiException, MemoryApiServer, WRITE_OPS, type CallInfo, type RawApi, type RawOp } from './memory-cluster.js';
+
+/** mulberry32: a small, fast, seedable PRNG. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rates of each fault kind, per call (0 … 1). */
+export interface FaultRates {
+  /** A call fails before reaching the server (429/500/503/504/timeout/dropped connection). */
+  readonly fail: number;
+  /** A write reaches the server, its response is lost. */
+  readonly lostResponse: number;
+  /** A continue request finds its token expired. */
+  readonly expireContinue: number;
+  /** The API server restarts: this and the next few calls are refused. */
+  readonly restart: number;
+  /** A session (one reconcile pass) is killed after a random number of writes. */
+  readonly die: number;
+}
+
+export const NO_FAULTS: FaultRates = { fail: 0, lostResponse: 0, expireContinue: 0, restart: 0, die: 0 };
+
+/** Thrown to the shell once a session's function is dead (as seen by a client: the connection is gone). */
+export class FunctionDied extends Error {
+  constructor(readonly session: number) {
+    super(`function instance of session ${session} is dead`);
+    this.name = 'FunctionDied';
+  }
+}
+
+/** A connection-level failure: no HTTP status (code 0 → transient). */
+class ConnectionError extends Error {
+  constructor(message: string, readonly errno: string) {
+    super(message);
+    this.name = 'FetchError';
+  }
+}
+
+/** What the layer did to one session. */
+export interface SessionFaults {
+  /** A list of this session was cut short (an injected 410 on a continue token). */
+  truncated: boolean;
+  /** Writes of this session that reached the server. */
+  writesReached: number;
+  /** The session dies after this many writes reached the server (null: it lives). */
+  dieAfter: number | null;
+  dead: boolean;
+  /** Faults injected into this session, by kind. */
+  injected: Record<string, number>;
+}
+
+export class FaultInjector {
+  rates: FaultRates = NO_FAULTS;
+  readonly sessions = new Map<number, SessionFaults>();
+  /** Totals of injected faults by kind over the injector's life. */
+  readonly totals: Record<string, number> = {};
+  #outage = 0;
+
+  constructor(readonly server: MemoryApiServer, readonly random: () => number) {}
+
+  /** The RawApi of one session (pass to `MemoryClusterOptions.rawFor`). */
+  rawFor(session: number): RawApi {
+    const state: SessionFaults = { truncated: false, writesReached: 0, dieAfter: null, dead: false, injected: {} };
+    if (this.rates.die > 0 && this.random() < this.rates.die) state.dieAfter = Math.floor(this.random() * 6);
+    this.sessions.set(session, state);
+    const note = (kind: string): void => {
+      state.injected[kind] = (state.injected[kind] ?? 0) + 1;
+      this.totals[kind] = (this.totals[kind] ?? 0) + 1;
+    };
+    return {
+      call: async <T>(op: RawOp, run: (s: MemoryApiServer) => T, info?: CallInfo): Promise<T> => {
+        // Every call crosses an await, as a network call would: concurrent calls interleave.
+        await Promise.resolve();
+        if (state.dead) throw new FunctionDied(session);
+        const write = WRITE_OPS.has(op);
+        const r = this.rates;
+        if (this.#outage > 0 && r.restart > 0) {
+          this.#outage -= 1;
+          note('restart');
+          throw new ConnectionError('connect ECONNREFUSED 127.0.0.1:6443', 'ECONNREFUSED');
+        }
+        if (r.restart > 0 && this.random() < r.restart) {
+          this.#outage = 1 + Math.floor(this.random() * 4);
+          note('restart');
+          throw new ConnectionError('socket hang up', 'ECONNRESET');
+        }
+        if (r.fail > 0 && this.random() < r.fail) throw this.#failure(note);
+        const continued = info?.continued === true;
+        if (continued && r.expireContinue > 0 && this.random() < r.expireContinue) {
+          note('expired-continue');
+          state.truncated = true;
+          throw new FakeApiException(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
+        }
+        const previous = this.server.currentSession;
+        this.server.currentSession = session;
+        let result: T;
+        try {
+          result = run(this.server);
+        } finally {
+          this.server.currentSession = previous;
+        }
+        if (write) {
+          state.writesReached += 1;
+          if (state.dieAfter !== null && state.writesReached >= state.dieAfter) {
+            state.dead = true;
+            note('died');
+            throw new FunctionDied(session);
+          }
+          if (r.lostResponse > 0 && this.random() < r.lostResponse) {
+            note('lost-response');
+            throw this.random() < 0.5 ? new ConnectionError('read ECONNRESET', 'ECONNRESET') : new FakeApiException(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout');
+          }
+        }
+        return result;
+      },
+    };
+  }
+
+  #failure(note: (kind: string) => void): Error {
+    const k = Math.floor(this.random() * 6);
+    switch (k) {
+      case 0: note('429'); return new FakeApiException(429, 'TooManyRequests', 'Too many requests, please try again later.');
+      case 1: note('500'); return new FakeApiException(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out');
+      case 2: note('503'); return new FakeApiException(503, 'ServiceUnavailable', 'The server is currently unable to handle the request');
+      case 3: note('504'); return new FakeApiException(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout');
+      case 4: note('timeout'); return new ConnectionError('The operation was aborted due to timeout', 'ETIMEDOUT');
+      default: note('dropped'); return new ConnectionError('socket hang up', 'ECONNRESET');
+    }
+  }
+}
