@@ -13,7 +13,6 @@
 import { AppsV1Api, CoreV1Api, type V1DaemonSet, type V1Node } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { plan, type PlacementMode } from '../lib/core/index.js';
-import { METRIC } from '../lib/observability/ports.js';
 import { log, mapLimit, parseFlags } from './lib/args.js';
 import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
 import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
@@ -79,9 +78,9 @@ export async function runConverge(options: ConvergeOptions): Promise<ConvergeRes
       const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter }), { placement });
       try {
         await dl.runner.idle(30_000);
-        const before = dl.metrics.get(METRIC.reconciles);
+        const before = dl.reports.length;
         const r = await measure(bp, n, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), daemonSet(DS)));
-        daemonlessRun = { ...r, reconciles: dl.metrics.get(METRIC.reconciles) - before, limiterWaits: limiter.waits };
+        daemonlessRun = { ...r, reconciles: dl.reports.length - before, limiterWaits: limiter.waits };
       } finally {
         await dl.stop();
       }

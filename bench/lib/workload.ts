@@ -3,6 +3,7 @@ import { AppsV1Api, type KubeConfig, type V1DaemonSet } from '@kubernetes/client
 import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
 import { emitEventVia, listDaemonSetsVia } from '../../lib/app/cluster-ports.js';
 import { createReconciler } from '../../lib/app/reconcile-key.js';
+import type { ReconcileReport } from '../../lib/app/ports.js';
 import type { PlacementMode } from '../../lib/core/index.js';
 import { silentLogger } from '../../lib/observability/ports.js';
 import { RecordingMetrics } from '../../lib/observability/recording.js';
@@ -42,6 +43,8 @@ export interface Daemonless {
   readonly runner: LocalRunner;
   readonly cluster: KubeCluster;
   readonly metrics: RecordingMetrics;
+  /** Every reconcile report so far (with its end time, performance.now()). */
+  readonly reports: (ReconcileReport & { readonly at: number })[];
   stop(): Promise<void>;
 }
 
@@ -49,8 +52,14 @@ export interface Daemonless {
 export async function startDaemonless(kc: KubeConfig, options: { placement?: PlacementMode; workers?: number } = {}): Promise<Daemonless> {
   const cluster = new KubeCluster(kc, { managedResource: 'native' });
   const metrics = new RecordingMetrics();
+  const reports: (ReconcileReport & { at: number })[] = [];
+  const reconcile = createReconciler({ cluster, planOptions: { placement: options.placement ?? 'affinity' } });
   const runner = await runLocal({
-    reconcile: createReconciler({ cluster, planOptions: { placement: options.placement ?? 'affinity' } }),
+    reconcile: async (key, signal) => {
+      const r = await reconcile(key, signal);
+      reports.push({ ...r, at: performance.now() });
+      return r;
+    },
     listDaemonSets: listDaemonSetsVia(cluster),
     emitEvent: emitEventVia(cluster, 'native'),
     logger: silentLogger,
@@ -63,5 +72,5 @@ export async function startDaemonless(kc: KubeConfig, options: { placement?: Pla
     resyncEverySeconds: null,
     watch: true,
   });
-  return { runner, cluster, metrics, stop: () => runner.stop() };
+  return { runner, cluster, metrics, reports, stop: () => runner.stop() };
 }

@@ -1,0 +1,176 @@
+/**
+ * A converged DaemonSet's reconcile: API reads, writes and bytes read per pass, at each cluster size
+ * (default 1,000 and 5,000 nodes). The DaemonSet runs on every node; daemonless converges it with
+ * the local runner, which is then stopped, and the pass is measured with the same reconciler the
+ * Lambda uses (`createReconciler` over `KubeCluster`), on a fresh client ("cold": nothing cached;
+ * the current reconciler caches nothing between passes, so warm and cold passes read the same).
+ * Bytes are response bodies as received (gzip when the server compressed) and decoded (the JSON
+ * parsed), counted through undici's diagnostics channels.
+ *
+ * It also measures cheaper read shapes byte for byte (prototypes; lib/ is unchanged):
+ *  - nodes as protobuf instead of JSON;
+ *  - nodes as PartialObjectMetadataList (labels only: not enough for taints — a lower bound);
+ *  - a warm cache validated by resourceVersion: a watch from the last list's resourceVersion,
+ *    held for `--window` seconds, carries only what changed since (node heartbeats included).
+ *
+ *   npx tsx bench/converged-reconcile.ts [--sizes 1000,5000] [--window 10] [--quick]
+ */
+import { fileURLToPath } from 'node:url';
+import { KubeCluster } from '../lib/adapters/kube/kube-cluster.js';
+import { createReconciler } from '../lib/app/reconcile-key.js';
+import { log, parseFlags, sleep } from './lib/args.js';
+import { ApiTraffic, benchKubeConfig, KCM_BURST, KCM_QPS, mb, plainKubeConfig, TokenBucket, type TrafficTotals } from './lib/kube.js';
+import { addNodes, startBenchPlane } from './lib/plane.js';
+import { PodTracker } from './lib/pods.js';
+import { rawGet } from './lib/raw.js';
+import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless } from './lib/workload.js';
+
+export interface ConvergedPass {
+  readonly reads: number;
+  readonly writes: number;
+  readonly requests: number;
+  readonly wireBytes: number;
+  readonly decodedBytes: number;
+  readonly byRequest: TrafficTotals['byRequest'];
+  readonly ms: number;
+}
+
+export interface ReadShape {
+  readonly wireBytes: number;
+  readonly decodedBytes: number;
+}
+
+export interface ConvergedSize {
+  readonly nodes: number;
+  readonly passes: ConvergedPass[];
+  /** Average bytes of one node / one pod object in the JSON LISTs. */
+  readonly nodeObjectBytes: number;
+  readonly podObjectBytes: number;
+  readonly alternatives: {
+    readonly nodesJson: ReadShape;
+    readonly nodesProtobuf: ReadShape;
+    readonly nodesMetadataOnly: ReadShape;
+    readonly podsJson: ReadShape;
+    readonly podsProtobuf: ReadShape;
+    /** Watch deltas over the window, from the resourceVersion of a LIST taken at its start. */
+    readonly nodesWatchDelta: ReadShape & { readonly events: number; readonly windowSeconds: number };
+    readonly podsWatchDelta: ReadShape & { readonly events: number; readonly windowSeconds: number };
+  };
+}
+
+export interface ConvergedResult {
+  readonly sizes: ConvergedSize[];
+}
+
+const DS = 'steady';
+
+function shape(r: { wireBytes: number; decodedBytes: number }): ReadShape {
+  return { wireBytes: r.wireBytes, decodedBytes: r.decodedBytes };
+}
+
+async function measureSize(plane: Awaited<ReturnType<typeof startBenchPlane>>, nodes: number, windowSeconds: number): Promise<ConvergedSize> {
+  const admin = plainKubeConfig(plane.plane.adminKubeconfig);
+  // Converge with the local runner, then stop it.
+  const tracker = await PodTracker.start(admin, NAMESPACE, `app=${DS}`);
+  const dl = await startDaemonless(benchKubeConfig(plane.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
+  try {
+    await tracker.until(() => tracker.counts().ready >= nodes, 120_000 + nodes * 400, `${nodes} pods Ready`);
+    await dl.runner.idle(300_000);
+    // Let the status settle (the last pod Ready → a status write).
+    await sleep(3000);
+    await dl.runner.resync();
+    await dl.runner.idle(120_000);
+  } finally {
+    await dl.stop();
+    tracker.stop();
+  }
+
+  // The measured passes: a fresh client, the Lambda's reconciler.
+  const kc = plainKubeConfig(plane.plane.controllerKubeconfig);
+  const traffic = new ApiTraffic(plane.plane.server);
+  const passes: ConvergedPass[] = [];
+  try {
+    const reconcile = createReconciler({ cluster: new KubeCluster(kc, { managedResource: 'native' }), planOptions: { placement: 'affinity' } });
+    for (let i = 0; i < 3; i += 1) {
+      traffic.reset();
+      const t0 = performance.now();
+      const report = await reconcile(`${NAMESPACE}/${DS}`);
+      const ms = Math.round(performance.now() - t0);
+      await sleep(50);
+      const tr = traffic.snapshot();
+      passes.push({ reads: report.reads, writes: report.writes, requests: tr.requests, wireBytes: tr.wireBytes, decodedBytes: tr.decodedBytes, byRequest: tr.byRequest, ms });
+    }
+  } finally {
+    traffic.close();
+  }
+
+  // Read shapes.
+  const podsPath = `/api/v1/namespaces/${NAMESPACE}/pods?labelSelector=${encodeURIComponent(`app=${DS}`)}`;
+  const nodesJson = await rawGet(kc, '/api/v1/nodes');
+  const nodesProtobuf = await rawGet(kc, '/api/v1/nodes', { accept: 'application/vnd.kubernetes.protobuf' });
+  const nodesMeta = await rawGet(kc, '/api/v1/nodes', { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' });
+  const podsJson = await rawGet(kc, podsPath);
+  const podsProtobuf = await rawGet(kc, podsPath, { accept: 'application/vnd.kubernetes.protobuf' });
+  const nodeList = JSON.parse(nodesJson.body.toString('utf8')) as { items: unknown[]; metadata: { resourceVersion: string } };
+  const podList = JSON.parse(podsJson.body.toString('utf8')) as { items: unknown[]; metadata: { resourceVersion: string } };
+  const watchDelta = async (path: string, rv: string): Promise<ReadShape & { events: number; windowSeconds: number }> => {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await rawGet(kc, `${path}${sep}watch=1&allowWatchBookmarks=false&resourceVersion=${rv}&timeoutSeconds=${windowSeconds}`, { maxMs: windowSeconds * 1000 + 2000 });
+    const events = r.body.toString('utf8').split('\n').filter((l) => l.trim() !== '').length;
+    return { ...shape(r), events, windowSeconds };
+  };
+  // Both watches cover the same window, starting at the lists' resourceVersions.
+  const [nodesWatchDelta, podsWatchDelta] = await Promise.all([
+    watchDelta('/api/v1/nodes', nodeList.metadata.resourceVersion),
+    watchDelta(podsPath, podList.metadata.resourceVersion),
+  ]);
+  return {
+    nodes,
+    passes,
+    nodeObjectBytes: Math.round(nodesJson.decodedBytes / Math.max(1, nodeList.items.length)),
+    podObjectBytes: Math.round(podsJson.decodedBytes / Math.max(1, podList.items.length)),
+    alternatives: {
+      nodesJson: shape(nodesJson),
+      nodesProtobuf: shape(nodesProtobuf),
+      nodesMetadataOnly: shape(nodesMeta),
+      podsJson: shape(podsJson),
+      podsProtobuf: shape(podsProtobuf),
+      nodesWatchDelta,
+      podsWatchDelta,
+    },
+  };
+}
+
+export async function runConvergedReconcile(options: { sizes: readonly number[]; windowSeconds?: number }): Promise<ConvergedResult> {
+  const sizes = [...options.sizes].sort((a, b) => a - b);
+  const bp = await startBenchPlane('a', false);
+  const out: ConvergedSize[] = [];
+  try {
+    let have = 0;
+    let created = false;
+    for (const n of sizes) {
+      await addNodes(bp, have, n);
+      have = n;
+      if (!created) {
+        await createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), daemonSet(DS));
+        created = true;
+      }
+      const r = await measureSize(bp, n, options.windowSeconds ?? 10);
+      const last = r.passes[r.passes.length - 1];
+      log(`converged-reconcile: ${n} nodes: reads ${last?.reads} writes ${last?.writes} ` +
+        `bytes ${mb(last?.wireBytes ?? 0)} MB wire / ${mb(last?.decodedBytes ?? 0)} MB decoded`);
+      out.push(r);
+    }
+  } finally {
+    await bp.stop();
+  }
+  return { sizes: out };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flags = parseFlags();
+  const sizes = flags.string('sizes', flags.quick ? '30,60' : '1000,5000').split(',').map(Number);
+  runConvergedReconcile({ sizes, windowSeconds: flags.number('window', 10, 3) })
+    .then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); process.exit(0); },
+      (e: unknown) => { process.stderr.write(`converged-reconcile failed: ${e instanceof Error ? e.stack : String(e)}\n`); process.exit(1); });
+}

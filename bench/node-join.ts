@@ -1,0 +1,140 @@
+/**
+ * Node join: with the controller running on a plane with `--base-nodes` nodes and K converged
+ * DaemonSets, nodes join one at a time; for each join and each DaemonSet we take
+ *   create → pod:   node create request sent → the daemon pod's first watch event, and
+ *   eligible → pod: the node's first watch event showing it Ready without the not-ready taint
+ *                   (before that no daemon pod may be placed, SCHED rules) → that pod event.
+ * daemonless is the local runner with the watch source (same client QPS/burst as
+ * kube-controller-manager); with `--upstream` the same joins run against the upstream controller on
+ * an identical plane afterwards.
+ *
+ *   npx tsx bench/node-join.ts [--base-nodes 1000] [--daemonsets 3] [--joins 50] [--upstream] [--quick]
+ */
+import { Watch, type V1Node } from '@kubernetes/client-node';
+import { fileURLToPath } from 'node:url';
+import { nodeObject } from '../test/support/nodes.js';
+import { log, parseFlags, percentile, sleep } from './lib/args.js';
+import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
+import { addNodes, nodeName, startBenchPlane } from './lib/plane.js';
+import { PodTracker } from './lib/pods.js';
+import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
+
+export interface LatencyStats {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+export interface NodeJoinRun {
+  readonly createToPod: LatencyStats;
+  readonly eligibleToPod: LatencyStats;
+  readonly createToEligible: LatencyStats;
+  readonly missing: number;
+}
+
+export interface NodeJoinResult {
+  readonly baseNodes: number;
+  readonly daemonSets: number;
+  readonly joins: number;
+  readonly daemonless: NodeJoinRun;
+  readonly upstream: NodeJoinRun | null;
+}
+
+export interface NodeJoinOptions {
+  readonly baseNodes: number;
+  readonly daemonSets: number;
+  readonly joins: number;
+  readonly upstream?: boolean;
+}
+
+export function stats(values: readonly number[]): LatencyStats {
+  const s = [...values].sort((a, b) => a - b);
+  const r = (x: number): number => Math.round(x);
+  return { samples: s.length, p50Ms: r(percentile(s, 50)), p90Ms: r(percentile(s, 90)), p99Ms: r(percentile(s, 99)), maxMs: r(s[s.length - 1] ?? Number.NaN) };
+}
+
+const eligible = (n: V1Node): boolean =>
+  (n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false) &&
+  !(n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable');
+
+async function runOn(upstream: boolean, o: NodeJoinOptions): Promise<NodeJoinRun> {
+  const bp = await startBenchPlane(upstream ? 'b' : 'a', upstream);
+  let dl: Daemonless | null = null;
+  let tracker: PodTracker | null = null;
+  const abort: AbortController[] = [];
+  try {
+    await addNodes(bp, 0, o.baseNodes);
+    const admin = plainKubeConfig(bp.plane.adminKubeconfig);
+    if (!upstream) {
+      dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
+      await dl.runner.idle(30_000);
+    }
+    tracker = await PodTracker.start(admin, NAMESPACE);
+    const t = tracker;
+    for (let k = 0; k < o.daemonSets; k += 1) await createDaemonSet(admin, daemonSet(`join-${k}`));
+    const want = o.baseNodes * o.daemonSets;
+    await t.until(() => t.counts().ready >= want, 120_000 + want * 200, `${want} pods Ready before the joins`);
+    if (dl !== null) await dl.runner.idle(120_000);
+    await sleep(2000);
+    log(`[node-join ${upstream ? 'upstream' : 'daemonless'}] ${o.daemonSets} DaemonSets converged on ${o.baseNodes} nodes; joining ${o.joins} nodes`);
+
+    // Node watch: when each joining node becomes eligible.
+    const eligibleAt = new Map<string, number>();
+    const nodeWatch = new Watch(admin);
+    abort.push(await nodeWatch.watch('/api/v1/nodes', {}, (_type: string, n: V1Node) => {
+      const name = n.metadata?.name ?? '';
+      if (!eligibleAt.has(name) && eligible(n)) eligibleAt.set(name, performance.now());
+    }, () => undefined));
+    await sleep(500);
+
+    const createToPod: number[] = [];
+    const eligibleToPod: number[] = [];
+    const createToEligible: number[] = [];
+    let missing = 0;
+    for (let j = 0; j < o.joins; j += 1) {
+      const name = nodeName(o.baseNodes + j);
+      const podsOf = (): number[] => [...t.pods.values()].filter((p) => p.node === name).map((p) => p.firstSeen);
+      const t0 = performance.now();
+      await bp.core.createNode({ body: nodeObject({ name }) });
+      try {
+        await t.until(() => podsOf().length >= o.daemonSets, 30_000, `daemon pods on ${name}`);
+      } catch {
+        missing += o.daemonSets - podsOf().length;
+      }
+      const el = eligibleAt.get(name);
+      if (el !== undefined) createToEligible.push(el - t0);
+      for (const seen of podsOf()) {
+        createToPod.push(seen - t0);
+        if (el !== undefined) eligibleToPod.push(seen - el);
+      }
+      await sleep(300);
+    }
+    return { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible), missing };
+  } finally {
+    for (const a of abort) a.abort();
+    tracker?.stop();
+    await dl?.stop();
+    await bp.stop();
+  }
+}
+
+export async function runNodeJoin(o: NodeJoinOptions): Promise<NodeJoinResult> {
+  const daemonless = await runOn(false, o);
+  log(`node-join: daemonless ${JSON.stringify(daemonless)}`);
+  const upstream = o.upstream ? await runOn(true, o) : null;
+  if (upstream) log(`node-join: upstream ${JSON.stringify(upstream)}`);
+  return { baseNodes: o.baseNodes, daemonSets: o.daemonSets, joins: o.joins, daemonless, upstream };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flags = parseFlags();
+  runNodeJoin({
+    baseNodes: flags.number('base-nodes', 1000, 20),
+    daemonSets: flags.number('daemonsets', 3, 2),
+    joins: flags.number('joins', 50, 10),
+    upstream: flags.bool('upstream'),
+  }).then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); process.exit(0); },
+    (e: unknown) => { process.stderr.write(`node-join failed: ${e instanceof Error ? e.stack : String(e)}\n`); process.exit(1); });
+}

@@ -1,0 +1,107 @@
+/**
+ * Rolling update: a DaemonSet converged on N nodes (maxUnavailable 10 %, maxSurge 0) gets a new
+ * template; time until every node runs a Ready pod of the new revision and no old pod is left,
+ * daemonless (local runner) on plane A vs the upstream controller on plane B. Every pod watch event
+ * is a sample of the unavailable count (nodes without a Ready, non-terminating daemon pod — as
+ * upstream counts it); its maximum must stay within the budget.
+ *
+ *   npx tsx bench/rolling-update.ts [--nodes 1000] [--max-unavailable 10%] [--quick]
+ */
+import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { fileURLToPath } from 'node:url';
+import { log, parseFlags, sleep } from './lib/args.js';
+import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
+import { addNodes, startBenchPlane } from './lib/plane.js';
+import { PodTracker } from './lib/pods.js';
+import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
+
+export interface RollingRun {
+  readonly completeMs: number;
+  readonly maxUnavailable: number;
+  readonly samples: number;
+  readonly budget: number;
+  readonly budgetExceeded: boolean;
+}
+
+export interface RollingResult {
+  readonly nodes: number;
+  readonly maxUnavailable: string;
+  readonly daemonless: RollingRun;
+  readonly upstream: RollingRun;
+  readonly ratioToUpstream: number;
+}
+
+const DS = 'rolling';
+
+/** maxUnavailable as upstream scales it (percentages round up). */
+export function budgetOf(value: string, nodes: number): number {
+  return value.endsWith('%') ? Math.ceil((Number(value.slice(0, -1)) / 100) * nodes) : Number(value);
+}
+
+async function runOn(upstream: boolean, nodes: number, maxUnavailable: string): Promise<RollingRun> {
+  const bp = await startBenchPlane(upstream ? 'b' : 'a', upstream);
+  let dl: Daemonless | null = null;
+  let tracker: PodTracker | null = null;
+  try {
+    await addNodes(bp, 0, nodes);
+    const admin = plainKubeConfig(bp.plane.adminKubeconfig);
+    if (!upstream) {
+      dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
+      await dl.runner.idle(30_000);
+    }
+    tracker = await PodTracker.start(admin, NAMESPACE, `app=${DS}`);
+    const t = tracker;
+    await createDaemonSet(admin, daemonSet(DS, { maxUnavailable, env: 'v1' }));
+    await t.until(() => t.counts().ready >= nodes && t.pods.size === nodes, 120_000 + nodes * 600, `${nodes} pods Ready (v1)`);
+    if (dl !== null) await dl.runner.idle(120_000);
+    await sleep(2000);
+    const oldHashes = new Set([...t.pods.values()].map((p) => p.hash));
+
+    // Sample the unavailable count on every event.
+    const budget = budgetOf(maxUnavailable, nodes);
+    let maxSeen = 0;
+    let samples = 0;
+    t.onEvent = () => {
+      const available = new Set<string>();
+      for (const p of t.pods.values()) if (p.ready && !p.terminating && p.node) available.add(p.node);
+      const unavailable = nodes - available.size;
+      samples += 1;
+      if (unavailable > maxSeen) maxSeen = unavailable;
+    };
+
+    const apps = admin.makeApiClient(AppsV1Api);
+    const t0 = performance.now();
+    await apps.patchNamespacedDaemonSet({
+      namespace: NAMESPACE, name: DS,
+      body: { spec: { template: { spec: { containers: [{ name: 'agent', image: 'registry.k8s.io/pause:3.10', env: [{ name: 'VERSION', value: 'v2' }], resources: { requests: { cpu: '1m', memory: '1Mi' } } }] } } } },
+    }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const done = (): boolean => {
+      if (t.pods.size !== nodes) return false;
+      for (const p of t.pods.values()) if (oldHashes.has(p.hash) || !p.ready || p.terminating) return false;
+      return true;
+    };
+    const end = await t.until(done, 300_000 + nodes * 2000, `rolling update of ${nodes} pods`);
+    t.onEvent = null;
+    return { completeMs: Math.round(end - t0), maxUnavailable: maxSeen, samples, budget, budgetExceeded: maxSeen > budget };
+  } finally {
+    tracker?.stop();
+    await dl?.stop();
+    await bp.stop();
+  }
+}
+
+export async function runRollingUpdate(options: { nodes: number; maxUnavailable?: string }): Promise<RollingResult> {
+  const mu = options.maxUnavailable ?? '10%';
+  const daemonless = await runOn(false, options.nodes, mu);
+  log(`rolling-update: daemonless ${JSON.stringify(daemonless)}`);
+  const upstream = await runOn(true, options.nodes, mu);
+  log(`rolling-update: upstream ${JSON.stringify(upstream)}`);
+  return { nodes: options.nodes, maxUnavailable: mu, daemonless, upstream, ratioToUpstream: Math.round((daemonless.completeMs / upstream.completeMs) * 100) / 100 };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flags = parseFlags();
+  runRollingUpdate({ nodes: flags.number('nodes', 1000, 40), maxUnavailable: flags.string('max-unavailable', '10%') })
+    .then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); process.exit(0); },
+      (e: unknown) => { process.stderr.write(`rolling-update failed: ${e instanceof Error ? e.stack : String(e)}\n`); process.exit(1); });
+}
