@@ -15,6 +15,11 @@ export interface ExecuteOptions {
   readonly burstReplicas: number;
   /** The time stamped on recorded events. */
   readonly now: Date;
+  /**
+   * False when the plan was made from a partial read: its status counts only what was seen, so
+   * it is not written (default true).
+   */
+  readonly writeStatus?: boolean;
 }
 
 export const DEFAULT_BURST_REPLICAS = 250;
@@ -144,7 +149,7 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
 
   // 5. Status (always attempted, SYNC-8), then events.
   let statusWritten = false;
-  if (plan.statusChanged) {
+  if (plan.statusChanged && options.writeStatus !== false) {
     statusWritten = await attempt(() => writeStatus(cluster, ds, plan));
   }
   const involved = {

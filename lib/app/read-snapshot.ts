@@ -8,8 +8,9 @@
  * it); it is still deleted with its DaemonSet by the garbage collector.
  */
 import type { Snapshot, V1DaemonSet } from '../core/index.js';
-import type { ClusterApi } from '../adapters/kube/kube-cluster.js';
+import type { ClusterApi, ListResult } from '../adapters/kube/kube-cluster.js';
 import { formatLabelSelector } from '../adapters/kube/label-selector.js';
+import { TransientError } from './errors.js';
 
 /** Reads the snapshot, or null when the DaemonSet does not exist. */
 export async function readSnapshot(cluster: ClusterApi, namespace: string, name: string): Promise<Snapshot | null> {
@@ -28,10 +29,16 @@ export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet
   }
   const labelSelector = formatLabelSelector(selector);
   const [nodes, pods, revisions] = await Promise.all([
-    cluster.listNodes(),
-    cluster.listPods(namespace, labelSelector),
-    cluster.listRevisions(namespace, labelSelector),
+    listWhole(() => cluster.listNodes()),
+    listWhole(() => cluster.listPods(namespace, labelSelector)),
+    listWhole(() => cluster.listRevisions(namespace, labelSelector)),
   ]);
+  // Only a partial node list may reach the planner: a pod or revision missing from a partial list
+  // would make the pass create a second pod next to it (another hash, or another attempt name)
+  // and spend surge budget it does not have. A missing node only means no create for it.
+  const name = daemonSet.metadata?.name ?? '';
+  if (!pods.complete) throw new TransientError(`pods of daemonset ${namespace}/${name}: the list was cut short twice`);
+  if (!revisions.complete) throw new TransientError(`controllerrevisions of daemonset ${namespace}/${name}: the list was cut short twice`);
   return {
     daemonSet,
     nodes: nodes.items,
@@ -39,4 +46,10 @@ export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet
     revisions: revisions.items,
     complete: nodes.complete && pods.complete && revisions.complete,
   };
+}
+
+/** A list, listed once more from the start when it was cut short (an expired continue token), as a reflector re-lists. */
+async function listWhole<T>(list: () => Promise<ListResult<T>>): Promise<ListResult<T>> {
+  const first = await list();
+  return first.complete ? first : list();
 }

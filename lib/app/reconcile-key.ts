@@ -48,7 +48,7 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
     }
     const at = now();
     const plan = planPass(snapshot, at, deps.planOptions);
-    const result = await executePlan(cluster, snapshot.daemonSet, plan, { burstReplicas, now: at });
+    const result = await executePlan(cluster, snapshot.daemonSet, plan, { burstReplicas, now: at, writeStatus: snapshot.complete });
     if (result.errors.length > 0) {
       const message = `reconcile of daemonset ${key}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`;
       // Any transient failure makes the whole pass worth retrying; only all-terminal failures are terminal.

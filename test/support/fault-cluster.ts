@@ -149,3 +149,50 @@ export class FaultInjector {
     }
   }
 }
+
+/** One call as a fault script sees it (indexes count from 0 within the session). */
+export interface ScriptedCall {
+  readonly op: RawOp;
+  readonly continued: boolean;
+  readonly index: number;
+  /** Index among the session's writes (−1 for reads). */
+  readonly writeIndex: number;
+}
+
+/**
+ * What happens to a call: `pass`; `fail` (503 before the server sees it); `expire` (410 on a
+ * continue request); `lose` (the write happens, the response is lost); `die` (the write happens,
+ * then the function is dead: this and every later call of the session fail).
+ */
+export type ScriptedFault = 'pass' | 'fail' | 'expire' | 'lose' | 'die';
+
+/** A RawApi with deterministic faults, for named regression cases. */
+export function scriptedApi(server: MemoryApiServer, session: number, script: (call: ScriptedCall) => ScriptedFault): RawApi {
+  let index = 0;
+  let writeIndex = 0;
+  let dead = false;
+  return {
+    call: async <T>(op: RawOp, run: (s: MemoryApiServer) => T, info?: CallInfo): Promise<T> => {
+      await Promise.resolve();
+      if (dead) throw new FunctionDied(session);
+      const write = WRITE_OPS.has(op);
+      const fault = script({ op, continued: info?.continued === true, index: index++, writeIndex: write ? writeIndex++ : -1 });
+      if (fault === 'fail') throw new FakeApiException(503, 'ServiceUnavailable', 'The server is currently unable to handle the request');
+      if (fault === 'expire' && info?.continued === true) throw new FakeApiException(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
+      const previous = server.currentSession;
+      server.currentSession = session;
+      let result: T;
+      try {
+        result = run(server);
+      } finally {
+        server.currentSession = previous;
+      }
+      if (write && fault === 'die') {
+        dead = true;
+        throw new FunctionDied(session);
+      }
+      if (write && fault === 'lose') throw new ConnectionError('read ECONNRESET', 'ECONNRESET');
+      return result;
+    },
+  };
+}

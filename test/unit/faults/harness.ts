@@ -1,0 +1,737 @@
+/**
+ * Fault-injection harness: the real reconcile shell (`createReconciler`) against the in-memory API
+ * server, through the fault layer, driven by a scenario of user changes, node churn, pod failures,
+ * kubelet ticks and message deliveries (direct, or through `processRecord` and the in-process FIFO
+ * queue). The architecture's invariants are checked after every step and every pass; violations
+ * are collected (never thrown) so the checks themselves can be tested against sabotaged passes.
+ *
+ * The checks are written independently of the core: eligibility, availability, budgets and status
+ * are recomputed here from the scenario's restricted vocabulary (one optional nodeSelector
+ * `role=daemon`, one optional taint key `k`, one optional toleration of it).
+ */
+import type { IntOrString, V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
+import { createMemoryWorkQueue } from '../../../lib/adapters/memory/memory-work-queue.js';
+import { MemoryFifoQueue } from '../../../lib/adapters/memory/fifo-queue.js';
+import { TransientError } from '../../../lib/app/errors.js';
+import type { ReconcileFn } from '../../../lib/app/ports.js';
+import { newBatchState, processRecord, type BatchDeps } from '../../../lib/app/process-batch.js';
+import { createReconciler } from '../../../lib/app/reconcile-key.js';
+import { CONTROLLER_REVISION_HASH_LABEL, POD_TEMPLATE_GENERATION_LABEL, TEMPLATE_GENERATION_ANNOTATION, type PlanOptions } from '../../../lib/core/index.js';
+import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
+import { FaultInjector, NO_FAULTS, prng, type FaultRates } from '../../support/fault-cluster.js';
+import { MemoryApiServer, MemoryCluster, type ServerWrite } from '../../support/memory-cluster.js';
+import { T0 } from '../../builders/clock.js';
+import { daemonSet } from '../../builders/daemon-set.js';
+import { node as nodeBuilder } from '../../builders/node.js';
+
+export const NAMESPACE = 'test';
+
+// ---------------------------------------------------------------------------------------------
+// Scenario
+
+export type Strategy =
+  | { readonly type: 'OnDelete' }
+  | { readonly type: 'RollingUpdate'; readonly maxUnavailable: IntOrString; readonly maxSurge: IntOrString };
+
+export interface DsSpec {
+  readonly strategy: Strategy;
+  readonly minReady: number;
+  /** terminationGracePeriodSeconds: 0 (pods vanish at once) or 30 (they linger one tick). */
+  readonly grace: number;
+  readonly nodeSelector: boolean;
+  readonly tolerate: boolean;
+  readonly image: number;
+}
+
+export interface NodeSpec {
+  readonly labelled: boolean;
+  readonly taint: 'none' | 'NoSchedule' | 'NoExecute';
+}
+
+export type Step =
+  | { readonly kind: 'deliver'; readonly keys: readonly number[]; readonly concurrent: boolean }
+  | { readonly kind: 'tick'; readonly count: number }
+  | { readonly kind: 'image'; readonly ds: number; readonly image: number }
+  | { readonly kind: 'strategy'; readonly ds: number; readonly strategy: Strategy }
+  | { readonly kind: 'minReady'; readonly ds: number; readonly seconds: number }
+  | { readonly kind: 'selector'; readonly ds: number; readonly nodeSelector: boolean; readonly tolerate: boolean }
+  | { readonly kind: 'addNode'; readonly spec: NodeSpec }
+  | { readonly kind: 'removeNode'; readonly index: number }
+  | { readonly kind: 'changeNode'; readonly index: number; readonly spec: NodeSpec }
+  | { readonly kind: 'podFault'; readonly index: number; readonly fault: 'Failed' | 'Succeeded' | 'unready' };
+
+export interface Scenario {
+  readonly seed: number;
+  readonly nodes: readonly NodeSpec[];
+  readonly daemonSets: readonly DsSpec[];
+  readonly placement: 'affinity' | 'nodeName';
+  readonly pageSize: number;
+  readonly bindAfterTicks: number;
+  readonly readyAfterTicks: number;
+  readonly rates: FaultRates;
+  readonly delivery: 'direct' | 'queue';
+  readonly steps: readonly Step[];
+}
+
+export interface Violation {
+  /** Invariant number of architecture.md ("1", "2", "3", "4", "7") and a short name. */
+  readonly rule: string;
+  /** Step index (-1: settle / replay phases). */
+  readonly step: number;
+  readonly detail: string;
+}
+
+export const PLAN_OPTIONS_BACKOFF = { initialSeconds: 1, maxSeconds: 8 };
+
+const dsName = (i: number): string => `ds${i}`;
+export const dsKey = (i: number): string => `${NAMESPACE}/${dsName(i)}`;
+
+// ---------------------------------------------------------------------------------------------
+// Building objects
+
+export function buildDaemonSet(i: number, spec: DsSpec): V1DaemonSet {
+  const name = dsName(i);
+  let b = daemonSet(name).selector({ matchLabels: { app: name } }).templateLabels({ app: name }).image(`img:v${spec.image}`).minReadySeconds(spec.minReady)
+    .terminationGracePeriodSeconds(spec.grace).revisionHistoryLimit(2);
+  b = spec.strategy.type === 'OnDelete' ? b.onDelete() : b.rollingUpdate(spec.strategy.maxUnavailable, spec.strategy.maxSurge);
+  if (spec.nodeSelector) b = b.nodeSelector({ role: 'daemon' });
+  if (spec.tolerate) b = b.tolerations([{ key: 'k', operator: 'Exists' }]);
+  return b.build();
+}
+
+export function buildNode(name: string, spec: NodeSpec): V1Node {
+  let b = nodeBuilder(name);
+  if (spec.labelled) b = b.labels({ role: 'daemon' });
+  if (spec.taint !== 'none') b = b.taint({ key: 'k', value: 'v', effect: spec.taint });
+  return b.build();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Independent views of the state
+
+interface PodInfo {
+  readonly name: string;
+  readonly uid: string;
+  readonly node: string;
+  readonly updated: boolean;
+  readonly hash: string | undefined;
+  readonly deleting: boolean;
+  readonly terminal: boolean;
+  readonly ready: boolean;
+  readonly available: boolean;
+  readonly phase: string;
+}
+
+export interface DsView {
+  readonly ds: V1DaemonSet;
+  readonly strategy: 'OnDelete' | 'RollingUpdate';
+  readonly surge: boolean;
+  readonly nodes: ReadonlySet<string>;
+  /** Existing nodes where the DaemonSet should run (shouldRun). */
+  readonly eligible: ReadonlySet<string>;
+  /** Existing nodes where existing pods may continue (shouldContinueRunning). */
+  readonly mayContinue: ReadonlySet<string>;
+  readonly byNode: ReadonlyMap<string, readonly PodInfo[]>;
+  readonly currentHash: string | undefined;
+}
+
+function podTarget(p: V1Pod): string {
+  return p.spec?.nodeName || (p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? '');
+}
+
+function eligibility(ds: V1DaemonSet, n: V1Node): { shouldRun: boolean; mayContinue: boolean } {
+  const selector = ds.spec?.template.spec?.nodeSelector?.['role'];
+  if (selector !== undefined && n.metadata?.labels?.['role'] !== selector) return { shouldRun: false, mayContinue: false };
+  const tolerated = (ds.spec?.template.spec?.tolerations ?? []).some((t) => t.key === 'k');
+  const taint = (n.spec?.taints ?? []).find((t) => t.key === 'k');
+  if (!taint || tolerated) return { shouldRun: true, mayContinue: true };
+  return { shouldRun: false, mayContinue: taint.effect === 'NoSchedule' };
+}
+
+const toMs = (t: Date | string | undefined): number | undefined => (t === undefined ? undefined : new Date(t).getTime());
+
+function budgetValue(v: IntOrString | undefined, desired: number): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  return Math.ceil((Number.parseInt(v, 10) * desired) / 100);
+}
+
+/** maxUnavailable / maxSurge as upstream resolves them against the desired node count (ROLL-3). */
+export function budgets(ds: V1DaemonSet, desired: number): { maxUnavailable: number; maxSurge: number } {
+  const ru = ds.spec?.updateStrategy?.rollingUpdate;
+  let maxUnavailable = budgetValue(ru?.maxUnavailable ?? 1, desired);
+  const maxSurge = budgetValue(ru?.maxSurge ?? 0, desired);
+  if (desired > 0 && maxUnavailable === 0 && maxSurge === 0) maxUnavailable = 1;
+  return { maxUnavailable, maxSurge };
+}
+
+export function viewOf(server: MemoryApiServer, key: string, now: Date): DsView | null {
+  const ds = server.daemonSets.get(key);
+  if (!ds) return null;
+  const uid = ds.metadata?.uid;
+  const minReady = ds.spec?.minReadySeconds ?? 0;
+  const owned = <T extends { metadata?: V1Pod['metadata'] }>(o: T): boolean => (o.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
+  let currentHash: string | undefined;
+  let best = -1;
+  for (const r of server.revisions.values()) {
+    if (!owned(r) || r.revision <= best) continue;
+    best = r.revision;
+    currentHash = r.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
+  }
+  const tg = ds.metadata?.annotations?.[TEMPLATE_GENERATION_ANNOTATION];
+  const byNode = new Map<string, PodInfo[]>();
+  for (const p of server.pods.values()) {
+    if (!owned(p)) continue;
+    const node = podTarget(p);
+    const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
+    const isReady = ready?.status === 'True';
+    const since = toMs(ready?.lastTransitionTime);
+    const deleting = p.metadata?.deletionTimestamp !== undefined && p.metadata.deletionTimestamp !== null;
+    const hash = p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
+    const info: PodInfo = {
+      name: p.metadata?.name ?? '',
+      uid: p.metadata?.uid ?? '',
+      node,
+      hash,
+      updated: (currentHash !== undefined && hash === currentHash) || (tg !== undefined && p.metadata?.labels?.[POD_TEMPLATE_GENERATION_LABEL] === tg),
+      deleting,
+      terminal: p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded',
+      ready: isReady,
+      available: isReady && !deleting && (minReady === 0 || (since !== undefined && since + minReady * 1000 <= now.getTime())),
+      phase: p.status?.phase ?? '',
+    };
+    byNode.set(node, [...(byNode.get(node) ?? []), info]);
+  }
+  const nodes = new Set<string>();
+  const eligible = new Set<string>();
+  const mayContinue = new Set<string>();
+  for (const n of server.nodes.values()) {
+    const name = n.metadata?.name ?? '';
+    nodes.add(name);
+    const e = eligibility(ds, n);
+    if (e.shouldRun) eligible.add(name);
+    if (e.mayContinue) mayContinue.add(name);
+  }
+  const strategy = ds.spec?.updateStrategy?.type === 'OnDelete' ? 'OnDelete' : 'RollingUpdate';
+  const surge = strategy === 'RollingUpdate' && budgetValue(ds.spec?.updateStrategy?.rollingUpdate?.maxSurge ?? 0, 1) > 0;
+  return { ds, strategy, surge, nodes, eligible, mayContinue, byNode, currentHash };
+}
+
+const live = (pods: readonly PodInfo[] | undefined): PodInfo[] => (pods ?? []).filter((p) => !p.deleting);
+
+/** Eligible nodes without a live available pod (upstream's "unavailable"). */
+function unavailableNodes(v: DsView): Set<string> {
+  return new Set([...v.eligible].filter((n) => !live(v.byNode.get(n)).some((p) => p.available)));
+}
+
+/** Nodes where an available old pod has an unavailable new pod next to it (surge spending). */
+function surgingNodes(v: DsView, isNew: (p: PodInfo) => boolean): Set<string> {
+  const out = new Set<string>();
+  for (const [n, pods] of v.byNode) {
+    const l = live(pods);
+    if (l.some((p) => !isNew(p) && p.available) && l.some((p) => isNew(p) && !p.available)) out.add(n);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariant checks
+
+/** Invariant 1 on a state: at most one pod per node outside surge; surge: ≤ 2 live, ≤ 1 of them updated. */
+export function checkPodsPerNode(v: DsView, surgeAllowed: boolean): string[] {
+  const out: string[] = [];
+  for (const [n, pods] of v.byNode) {
+    const l = live(pods);
+    if (!surgeAllowed) {
+      if (pods.length > 1) out.push(`node ${n} has ${pods.length} pods outside a surge rollout: ${pods.map((p) => `${p.name}(${p.hash}${p.deleting ? ',deleting' : ''})`).join(' ')}`);
+    } else if (l.length > 2 || l.filter((p) => p.hash !== undefined && p.hash === v.currentHash).length > 1) {
+      out.push(`node ${n} has ${l.length} live pods during a surge rollout: ${l.map((p) => `${p.name}(${p.hash})`).join(' ')}`);
+    }
+  }
+  return out;
+}
+
+/** Transition checks of one pass (invariants 1, 2 and 7), from the states before and after it. */
+export function checkPass(before: DsView, after: DsView, writes: readonly ServerWrite[], truncated: boolean): Violation[] {
+  const out: Violation[] = [];
+  const v = (rule: string, detail: string): void => {
+    out.push({ rule, step: 0, detail });
+  };
+  const deletes = writes.filter((w) => w.op === 'deletePod' || w.op === 'deleteRevision');
+  if (truncated && deletes.length > 0) v('2 nothing deleted on a partial read', `a pass whose list was cut short deleted ${deletes.map((d) => `${d.kind} ${d.name}`).join(', ')}`);
+
+  const createdNames = new Set(writes.filter((w) => w.op === 'createPod').map((w) => w.name));
+  const createdNodes = new Set<string>();
+  for (const [n, pods] of after.byNode) if (pods.some((p) => createdNames.has(p.name))) createdNodes.add(n);
+  const isNew = (p: PodInfo): boolean => after.currentHash !== undefined && p.hash === after.currentHash;
+  for (const n of createdNodes) {
+    const pods = after.byNode.get(n) ?? [];
+    const l = live(pods);
+    if (!before.surge && pods.length > 1) v('1 one pod per node', `non-surge pass created a pod on ${n}, which now has ${pods.map((p) => `${p.name}(${p.hash}${p.deleting ? ',deleting' : ''})`).join(' ')}`);
+    if (before.surge && (l.length > 2 || (l.length === 2 && l.filter(isNew).length !== 1))) {
+      v('1 one pod per node', `surge pass created a pod on ${n}, which now has live ${l.map((p) => `${p.name}(${p.hash})`).join(' ')}`);
+    }
+  }
+
+  if (before.strategy === 'RollingUpdate') {
+    const { maxUnavailable, maxSurge } = budgets(before.ds, before.eligible.size);
+    const ub = unavailableNodes(before);
+    const ua = unavailableNodes({ ...after, eligible: before.eligible });
+    const newly = [...ua].filter((n) => !ub.has(n));
+    if (newly.length > 0 && ua.size > maxUnavailable) {
+      v('7 maxUnavailable', `pass made ${newly.join(',')} unavailable; ${ua.size} of ${before.eligible.size} eligible nodes unavailable > maxUnavailable ${maxUnavailable}`);
+    }
+    if (before.surge) {
+      const spentOn = [...createdNodes].filter((n) => {
+        const l = live(before.byNode.get(n));
+        return l.some((p) => !isNew(p) && p.available) && !l.some(isNew);
+      });
+      const sa = surgingNodes(after, isNew);
+      if (spentOn.length > 0 && sa.size > maxSurge) {
+        v('7 maxSurge', `pass surged on ${spentOn.join(',')}; ${sa.size} nodes have an unavailable new pod next to an available old one > maxSurge ${maxSurge}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Invariant 4: fully converged (independent recomputation), or the reasons it is not. */
+export function convergenceProblems(v: DsView): string[] {
+  const out: string[] = [];
+  const ds = v.ds;
+  for (const n of v.eligible) {
+    const pods = v.byNode.get(n) ?? [];
+    if (pods.length !== 1) {
+      out.push(`eligible node ${n} has ${pods.length} pods`);
+      continue;
+    }
+    const p = pods[0] as PodInfo;
+    if (!p.available || p.deleting || p.phase !== 'Running') out.push(`pod ${p.name} on ${n} is not running and available`);
+    if (v.strategy === 'RollingUpdate' && !p.updated) out.push(`pod ${p.name} on ${n} is not updated (hash ${p.hash}, current ${v.currentHash})`);
+  }
+  for (const [n, pods] of v.byNode) {
+    if (v.eligible.has(n)) continue;
+    if (!v.mayContinue.has(n)) {
+      out.push(`node ${n} (${v.nodes.has(n) ? 'not eligible' : 'gone'}) still has ${pods.map((p) => p.name).join(',')}`);
+    } else if (pods.length > 1 || pods.some((p) => p.deleting || p.terminal) || (v.strategy === 'RollingUpdate' && pods.some((p) => !p.updated))) {
+      out.push(`NoSchedule node ${n} has ${pods.map((p) => `${p.name}(${p.hash},${p.phase})`).join(',')}`);
+    }
+  }
+  const desired = v.eligible.size;
+  const scheduled = [...v.eligible].filter((n) => (v.byNode.get(n) ?? []).length > 0);
+  const oldest = (n: string): PodInfo | undefined => (v.byNode.get(n) ?? [])[0];
+  const expected = {
+    desiredNumberScheduled: desired,
+    currentNumberScheduled: scheduled.length,
+    numberMisscheduled: [...v.nodes].filter((n) => !v.eligible.has(n) && (v.byNode.get(n) ?? []).length > 0).length,
+    numberReady: scheduled.filter((n) => oldest(n)?.ready).length,
+    numberAvailable: scheduled.filter((n) => oldest(n)?.available).length,
+    numberUnavailable: desired - scheduled.filter((n) => oldest(n)?.available).length,
+    updatedNumberScheduled: scheduled.filter((n) => oldest(n)?.updated).length,
+    observedGeneration: ds.metadata?.generation,
+  };
+  const status = ds.status as Record<string, unknown> | undefined;
+  for (const [k, want] of Object.entries(expected)) {
+    const got = (status?.[k] as number | undefined) ?? 0;
+    if (got !== want) out.push(`status.${k} = ${got}, want ${want}`);
+  }
+  return out;
+}
+
+/** A canonical form of everything the controller writes (for "same state" comparisons). */
+export function canonicalState(server: MemoryApiServer): string {
+  const ds = [...server.daemonSets.values()].map((d) => ({
+    name: d.metadata?.name, generation: d.metadata?.generation, annotations: d.metadata?.annotations, status: d.status,
+  }));
+  const pods = [...server.pods.values()].map((p) => ({
+    name: p.metadata?.name, node: podTarget(p), labels: p.metadata?.labels, owners: p.metadata?.ownerReferences?.map((r) => r.name),
+    phase: p.status?.phase, deleting: Boolean(p.metadata?.deletionTimestamp),
+  })).sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  const revisions = [...server.revisions.values()].map((r) => ({ name: r.metadata?.name, revision: r.revision, labels: r.metadata?.labels, owners: r.metadata?.ownerReferences?.map((o) => o.name) }))
+    .sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  return JSON.stringify({ ds, pods, revisions });
+}
+
+/** The entries that differ between two canonical states (by kind and name). */
+export function diffStates(a: string, b: string): string {
+  const pa = JSON.parse(a) as Record<string, { name?: string }[]>;
+  const pb = JSON.parse(b) as Record<string, { name?: string }[]>;
+  const out: string[] = [];
+  for (const kind of Object.keys(pa)) {
+    const ma = new Map((pa[kind] ?? []).map((o) => [o.name, JSON.stringify(o)]));
+    const mb = new Map((pb[kind] ?? []).map((o) => [o.name, JSON.stringify(o)]));
+    for (const name of new Set([...ma.keys(), ...mb.keys()])) {
+      if (ma.get(name) !== mb.get(name)) out.push(`${kind} ${name}:\n    a: ${ma.get(name) ?? '(none)'}\n    b: ${mb.get(name) ?? '(none)'}`);
+    }
+  }
+  return out.join('\n  ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The environment: server, fault layer, reconciler
+
+export class Clock {
+  ms = T0.getTime();
+  date(): Date {
+    return new Date(this.ms);
+  }
+}
+
+/** A reconcile pass's outcome as the harness sees it. */
+export interface PassResult {
+  readonly ok: boolean;
+  readonly writes: number;
+  readonly error?: unknown;
+}
+
+export class Env {
+  readonly violations: Violation[] = [];
+  readonly injector: FaultInjector;
+  readonly cluster: MemoryCluster;
+  readonly reconcile: ReconcileFn;
+  /** Session id of the pass being started (set synchronously by `session()`). */
+  #lastSession: number | null = null;
+  step = -1;
+  passes = 0;
+  failedPasses = 0;
+
+  constructor(readonly server: MemoryApiServer, readonly clock: Clock, readonly random: () => number, pageSize: number, placement: 'affinity' | 'nodeName') {
+    this.injector = new FaultInjector(server, random);
+    const onSession = (id: number): void => {
+      this.#lastSession = id;
+    };
+    const injector = this.injector;
+    class TrackedCluster extends MemoryCluster {
+      override session(): MemoryCluster {
+        const s = new MemoryCluster(this.server, this.options);
+        onSession(s.sessionId);
+        return s;
+      }
+    }
+    this.cluster = new TrackedCluster(server, { pageSize, rawFor: (id) => injector.rawFor(id) });
+    const planOptions: PlanOptions = { placement, failedPodBackoff: PLAN_OPTIONS_BACKOFF };
+    const base = createReconciler({ cluster: this.cluster, planOptions, now: () => clock.date() });
+    this.reconcile = (key, signal) => this.checked(key, () => base(key, signal));
+  }
+
+  #violation(rule: string, detail: string): void {
+    this.violations.push({ rule, step: this.step, detail });
+  }
+
+  /** Runs one pass (`run` must open exactly one session synchronously) with the transition checks. */
+  async checked<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const now = this.clock.date();
+    const before = viewOf(this.server, key, now);
+    const firstWrite = this.server.writes.length;
+    this.#lastSession = null;
+    const pending = run();
+    const session = this.#lastSession;
+    this.passes += 1;
+    try {
+      return await pending;
+    } catch (e) {
+      this.failedPasses += 1;
+      if (!(e instanceof TransientError)) this.#violation('shell', `pass for ${key} failed with a non-transient error: ${String(e)}`);
+      throw e;
+    } finally {
+      const after = viewOf(this.server, key, now);
+      const writes = this.server.writes.slice(firstWrite).filter((w) => w.session === session);
+      const truncated = session !== null && (this.injector.sessions.get(session)?.truncated ?? false);
+      if (before && after) for (const x of checkPass(before, after, writes, truncated)) this.#violation(x.rule, `${key}: ${x.detail}`);
+    }
+  }
+
+  /** One pass; failures are expected under faults and only reported. */
+  async pass(key: string): Promise<PassResult> {
+    const first = this.server.writes.length;
+    try {
+      await this.reconcile(key);
+      return { ok: true, writes: this.server.writes.length - first };
+    } catch (error) {
+      return { ok: false, writes: this.server.writes.length - first, error };
+    }
+  }
+
+  /** Invariant 1 on the current state, for every DaemonSet. */
+  checkState(residue: Set<string>): void {
+    const now = this.clock.date();
+    for (const key of this.server.daemonSets.keys()) {
+      const v = viewOf(this.server, key, now);
+      if (!v) continue;
+      const strict = checkPodsPerNode(v, v.surge);
+      if (strict.length === 0 && !v.surge) residue.delete(key);
+      // Leftovers of a surge rollout the user turned off are allowed while they are being pruned.
+      const problems = residue.has(key) ? checkPodsPerNode(v, true) : strict;
+      for (const p of problems) this.#violation('1 one pod per node', `${key}: ${p}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a scenario
+
+export interface RunStats {
+  passes: number;
+  failedPasses: number;
+  settleRounds: number;
+  faults: Record<string, number>;
+  dlq: number;
+}
+
+export interface RunResult {
+  readonly violations: readonly Violation[];
+  readonly stats: RunStats;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+function newServer(clock: Clock, s: Scenario): MemoryApiServer {
+  return new MemoryApiServer(() => clock.date(), { bindAfterTicks: s.bindAfterTicks, readyAfterTicks: s.readyAfterTicks });
+}
+
+/** Reconciles every key until a round makes no write (frozen world); returns false if it never quiets. */
+async function quiet(env: Env, keys: readonly string[], maxRounds = 30): Promise<boolean> {
+  for (let r = 0; r < maxRounds; r++) {
+    let writes = 0;
+    let ok = true;
+    for (const k of keys) {
+      const r = await env.pass(k);
+      writes += r.writes;
+      ok &&= r.ok;
+    }
+    if (ok && writes === 0) return true;
+  }
+  return false;
+}
+
+export async function runScenario(s: Scenario, trace?: (line: string) => void): Promise<RunResult> {
+  const random = prng(s.seed);
+  const clock = new Clock();
+  const server = newServer(clock, s);
+  const env = new Env(server, clock, random, s.pageSize, s.placement);
+  const keys = s.daemonSets.map((_, i) => dsKey(i));
+  const specs = [...s.daemonSets];
+  const residue = new Set<string>();
+  let nodeSeq = 0;
+  for (const spec of s.nodes) server.putNode(buildNode(`node-${nodeSeq++}`, spec));
+  specs.forEach((spec, i) => server.applyDaemonSet(buildDaemonSet(i, spec)));
+
+  // Queue delivery: the in-process FIFO queue and processRecord, as the reconcile Lambda runs them.
+  const fifo = new MemoryFifoQueue({ clock: { now: () => clock.ms }, maxReceives: 5, visibilityTimeoutMs: 30_000 });
+  const queue = createMemoryWorkQueue(fifo);
+  const deps: BatchDeps = {
+    reconcile: env.reconcile,
+    queue,
+    listDaemonSets: async () => ({ items: [] }),
+    emitEvent: async () => undefined,
+    logger: silentLogger,
+    metrics: noMetrics,
+    now: () => clock.ms,
+    maxReceives: 5,
+  };
+  const sentDedup: string[] = [];
+  let pending: string[] = [];
+
+  const deliverDirect = async (list: string[], concurrent: boolean): Promise<void> => {
+    const failed: string[] = [];
+    if (concurrent) {
+      // Different keys in parallel, each key's messages in order (FIFO groups).
+      const byKey = new Map<string, number>();
+      for (const k of list) byKey.set(k, (byKey.get(k) ?? 0) + 1);
+      await Promise.all([...byKey].map(async ([k, n]) => {
+        for (let i = 0; i < n; i++) if (!(await env.pass(k)).ok) failed.push(k);
+      }));
+    } else {
+      for (const k of list) if (!(await env.pass(k)).ok) failed.push(k);
+    }
+    // A failed message comes back later (redelivery), possibly more than once.
+    pending = [...pending, ...failed, ...failed.filter(() => random() < 0.3)];
+  };
+
+  const deliverQueue = async (list: string[]): Promise<void> => {
+    const requests = list.map((key) => {
+      const replay = sentDedup.length > 0 && random() < 0.2;
+      const dedupId = replay ? (sentDedup[Math.floor(random() * sentDedup.length)] as string) : `m${sentDedup.length}-${Math.floor(random() * 1e9)}`;
+      if (!replay) sentDedup.push(dedupId);
+      return { key, dedupId };
+    });
+    await queue.enqueue(requests);
+    for (let round = 0; round < 3; round++) {
+      const batch = fifo.tryReceive(10, { maxPerGroup: 10 });
+      if (batch.length === 0) break;
+      const state = newBatchState();
+      const failedGroups = new Set<string | undefined>();
+      for (const d of batch) {
+        if (failedGroups.has(d.groupId)) {
+          fifo.changeVisibility(d.receipt, 0);
+          continue;
+        }
+        try {
+          await processRecord({ messageId: d.messageId, body: d.body, receiveCount: d.receiveCount }, deps, state);
+          fifo.delete(d.receipt);
+        } catch {
+          failedGroups.add(d.groupId);
+          fifo.changeVisibility(d.receipt, 0);
+        }
+      }
+    }
+  };
+
+  const step = async (st: Step): Promise<void> => {
+    switch (st.kind) {
+      case 'deliver': {
+        const list = [...st.keys.map((i) => keys[i % keys.length] as string), ...pending];
+        pending = [];
+        shuffle(list, random);
+        if (s.delivery === 'queue') await deliverQueue(list);
+        else await deliverDirect(list, st.concurrent);
+        break;
+      }
+      case 'tick':
+        for (let i = 0; i < st.count; i++) {
+          clock.ms += 1000;
+          server.tick();
+        }
+        break;
+      case 'image':
+      case 'strategy':
+      case 'minReady':
+      case 'selector': {
+        const i = st.ds % specs.length;
+        const old = specs[i] as DsSpec;
+        const next: DsSpec = st.kind === 'image' ? { ...old, image: st.image }
+          : st.kind === 'strategy' ? { ...old, strategy: st.strategy }
+            : st.kind === 'minReady' ? { ...old, minReady: st.seconds }
+              : { ...old, nodeSelector: st.nodeSelector, tolerate: st.tolerate };
+        specs[i] = next;
+        const current = server.daemonSets.get(dsKey(i));
+        const wasSurge = current ? viewOf(server, dsKey(i), clock.date())?.surge === true : false;
+        const built = buildDaemonSet(i, next);
+        server.applyDaemonSet({ ...built, metadata: current?.metadata ?? {} });
+        if (wasSurge) residue.add(dsKey(i));
+        break;
+      }
+      case 'addNode':
+        server.putNode(buildNode(`node-${nodeSeq++}`, st.spec));
+        break;
+      case 'removeNode': {
+        const names = [...server.nodes.keys()].sort();
+        if (names.length > 1) server.removeNode(names[st.index % names.length] as string);
+        break;
+      }
+      case 'changeNode': {
+        const names = [...server.nodes.keys()].sort();
+        const name = names[st.index % names.length];
+        if (name !== undefined) server.putNode(buildNode(name, st.spec));
+        break;
+      }
+      case 'podFault': {
+        const pods = [...server.pods.values()].filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '').sort();
+        const name = pods[st.index % Math.max(1, pods.length)];
+        if (name === undefined) break;
+        if (st.fault === 'unready') server.unreadyPod(NAMESPACE, name);
+        else server.failPod(NAMESPACE, name, st.fault);
+        break;
+      }
+    }
+  };
+
+  // Phase 1: the scenario, under faults, checking after every step.
+  env.injector.rates = s.rates;
+  for (let i = 0; i < s.steps.length; i++) {
+    env.step = i;
+    const firstWrite = server.writes.length;
+    await step(s.steps[i] as Step);
+    if (trace) {
+      trace(`step ${i} ${JSON.stringify(s.steps[i])} t=${(clock.ms - T0.getTime()) / 1000}`);
+      for (const w of server.writes.slice(firstWrite)) if (w.op !== 'createEvent') trace(`   s${w.session} ${w.op} ${w.name}`);
+      for (const p of server.pods.values()) trace(`   pod ${p.metadata?.name} ${p.metadata?.ownerReferences?.[0]?.name} node=${podTarget(p)} bound=${Boolean(p.spec?.nodeName)} hash=${p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL]} ${p.status?.phase} ready=${p.status?.conditions?.[0]?.status} ${p.metadata?.deletionTimestamp ? 'DELETING' : ''}`);
+      for (const d of server.daemonSets.values()) trace(`   ds ${d.metadata?.name} ${JSON.stringify(d.spec?.updateStrategy)} tg=${d.metadata?.annotations?.[TEMPLATE_GENERATION_ANNOTATION]}`);
+    }
+    env.checkState(residue);
+  }
+
+  // Phase 2 (invariant 3): from this state, a random replay under faults and a clean pass sequence
+  // converge to the same state on a frozen world.
+  env.step = -1;
+  {
+    const frozen = new Clock();
+    frozen.ms = clock.ms;
+    const clean = new Env(server.cloneState(() => frozen.date()), frozen, prng(s.seed ^ 0x5bd1e995), s.pageSize, s.placement);
+    const replay = new Env(server.cloneState(() => frozen.date()), frozen, prng(s.seed ^ 0x1b873593), s.pageSize, s.placement);
+    replay.injector.rates = s.rates;
+    const sequence = shuffle([...keys, ...keys.filter(() => random() < 0.7), ...keys.filter(() => random() < 0.5)], random);
+    for (const k of sequence) await replay.pass(k);
+    replay.injector.rates = NO_FAULTS;
+    const cleanQuiet = await quiet(clean, [...keys].sort());
+    const replayQuiet = await quiet(replay, keys);
+    if (!cleanQuiet || !replayQuiet) env.violations.push({ rule: '3 replay converges', step: -1, detail: 'passes on a frozen world never stop writing' });
+    const a = canonicalState(clean.server);
+    const b = canonicalState(replay.server);
+    if (a !== b) env.violations.push({ rule: '3 replay converges', step: -1, detail: `replayed messages under faults end in another state than clean passes (a: clean, b: replay):\n  ${diffStates(a, b)}` });
+    for (const x of [...clean.violations, ...replay.violations]) env.violations.push({ ...x, detail: `(replay phase) ${x.detail}` });
+  }
+
+  // Phase 3 (invariant 4): faults stop; the world settles; every DaemonSet converges.
+  env.injector.rates = NO_FAULTS;
+  let rounds = 0;
+  let settled = false;
+  for (; rounds < 400 && !settled; rounds++) {
+    let writes = 0;
+    let ok = true;
+    for (const k of keys) {
+      const r = await env.pass(k);
+      writes += r.writes;
+      ok &&= r.ok;
+    }
+    const now = clock.date();
+    settled = ok && writes === 0 && keys.every((k) => {
+      const v = viewOf(server, k, now);
+      return v !== null && convergenceProblems(v).length === 0;
+    });
+    if (!settled) {
+      clock.ms += 1000;
+      server.tick();
+      env.checkState(residue);
+    }
+  }
+  if (!settled) {
+    const now = clock.date();
+    const why = keys.map((k) => `${k}: ${convergenceProblems(viewOf(server, k, now) as DsView).join('; ')}`).join(' | ');
+    env.violations.push({ rule: '4 convergence', step: -1, detail: `not converged after ${rounds} rounds without faults: ${why}` });
+  } else {
+    // A converged DaemonSet costs zero writes; replaying any messages, in any order, under
+    // faults, changes nothing (invariants 3 and 4).
+    const before = canonicalState(server);
+    const firstWrite = server.writes.length;
+    for (const k of keys) {
+      const r = await env.pass(k);
+      if (!r.ok || r.writes > 0) env.violations.push({ rule: '4 zero writes when converged', step: -1, detail: `${k}: ok=${r.ok} writes=${r.writes} ${r.error ? String(r.error) : ''}` });
+    }
+    env.injector.rates = s.rates;
+    const sequence = shuffle([...keys, ...keys, ...keys.filter(() => random() < 0.5), `${NAMESPACE}/missing`], random);
+    for (const k of sequence) await env.pass(k);
+    env.injector.rates = NO_FAULTS;
+    const extra = server.writes.slice(firstWrite);
+    if (extra.length > 0) env.violations.push({ rule: '3 replay converges', step: -1, detail: `replays on a converged world wrote: ${extra.map((w) => `${w.op} ${w.name}`).join(', ')}` });
+    const after = canonicalState(server);
+    if (after !== before) env.violations.push({ rule: '3 replay converges', step: -1, detail: 'replays on a converged world changed the state' });
+  }
+
+  return {
+    violations: env.violations,
+    stats: { passes: env.passes, failedPasses: env.failedPasses, settleRounds: rounds, faults: { ...env.injector.totals }, dlq: fifo.deadLetters.length },
+  };
+}
+
+/** A one-line summary of a failed run (seed first, so it can be replayed). */
+export function describeFailure(s: Scenario, r: RunResult): string {
+  const first = r.violations.slice(0, 5).map((v) => `  [rule ${v.rule}] step ${v.step}: ${v.detail}`).join('\n');
+  return `seed ${s.seed}: ${r.violations.length} violation(s)\n${first}\nscenario: ${JSON.stringify(s)}`;
+}
