@@ -1,9 +1,11 @@
 /**
- * The webhook on plain HTTP for the local runner: node:http on loopback, the same handleWebhook as
- * the Lambda function. Bodies are read up to the limit plus one byte (the handler then answers 413,
- * or allows an AdmissionReview), so a huge upload is not buffered.
+ * The webhook for the local runner: node:http on loopback (or node:https with `tls`: a
+ * kube-apiserver calls admission webhooks over HTTPS only), the same handleWebhook as the Lambda
+ * function. Bodies are read up to the limit plus one byte (the handler then answers 413, or allows
+ * an AdmissionReview), so a huge upload is not buffered.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { handleWebhook, type WebhookDeps } from '../app/handle-webhook.js';
 
@@ -13,15 +15,25 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(deps: WebhookDeps, options: { host?: string; port?: number } = {}): Promise<WebhookServer> {
+export interface WebhookServerOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Serve HTTPS with this certificate and key (PEM); the URL then starts with `https://`. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+}
+
+export async function startWebhookServer(deps: WebhookDeps, options: WebhookServerOptions = {}): Promise<WebhookServer> {
   const host = options.host ?? '127.0.0.1';
-  const server: Server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     serve(req, res, deps).catch((e: unknown) => {
       deps.logger.error('webhook server failed', { error: e instanceof Error ? e.message : String(e) });
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end('{"ok":false,"error":"internal error"}');
     });
-  });
+  };
+  const server: Server | HttpsServer = options.tls === undefined
+    ? createServer(listener)
+    : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
@@ -30,7 +42,7 @@ export async function startWebhookServer(deps: WebhookDeps, options: { host?: st
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${port}`,
     port,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
