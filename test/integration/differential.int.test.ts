@@ -60,7 +60,8 @@ describe(`differential agreement with the upstream DaemonSet controller (seed ${
 
   for (const sc of scenarios) {
     it(`${sc.id}: ${describeScenario(sc)}`, async () => {
-      const result = await runScenario(sides, sc, { setKeys: (k) => (keys = k), log });
+      const errorsBefore = loop!.errors.length;
+      const result = await runScenario(sides, sc, { setKeys: (k) => (keys = k), log, verbose: process.env.DAEMONLESS_DIFF_VERBOSE === '1' });
       results.push(result);
       for (const n of result.notes) log(`[${sc.id}] note: ${n}`);
       const report = result.checkpoints
@@ -68,7 +69,10 @@ describe(`differential agreement with the upstream DaemonSet controller (seed ${
         .map((c) => `seed ${SEED} ${sc.id} at "${c.label}":\n  ${c.disagreements.map(formatDisagreement).join('\n  ')}`);
       expect(report, `daemonless and upstream disagree (seed ${SEED})`).toEqual([]);
       expect(result.checkpoints).toHaveLength(sc.steps.length + 1);
-      expect(loop!.errors.filter((e) => !/conflict|409|AlreadyExists|NotFound/i.test(e.message)).map((e) => e.message)).toEqual([]);
+      // Upstream's controller never fails these passes; daemonless, under the shipped ClusterRole, must not
+      // either (write conflicts and races with the garbage collector are retried and harmless).
+      const failures = loop!.errors.slice(errorsBefore).map((e) => e.message).filter((m) => !/409|conflict|AlreadyExists|404|NotFound/i.test(m));
+      expect([...new Set(failures)], `daemonless reconcile failures in ${sc.id}`).toEqual([]);
     }, 240_000);
   }
 });

@@ -8,7 +8,7 @@
  * references are compared without UIDs (but must point at the live DaemonSet's UID); pods are keyed
  * by their target node.
  */
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1ControllerRevision, type V1DaemonSet, type V1Pod, type V1Taint } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ControllerRevision, type V1DaemonSet, type V1Pod, type V1Taint } from '@kubernetes/client-node';
 import type { ControlPlane } from './control-plane.js';
 import { createReadyNodes, deleteNodes, kubeClient, type NodeSpec } from './nodes.js';
 import type { DaemonSetDef, NodeDef, Scenario, Step, StrategyDef, TaintDef } from './differential-scenario.js';
@@ -26,6 +26,8 @@ export function side(label: string, plane: ControlPlane): Side {
   const kc = kubeClient(plane.adminKubeconfig);
   return { label, plane, kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
 }
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 async function kubectl(s: Side, args: readonly string[], input?: string): Promise<string> {
   const r = await s.plane.kubectl(args, input === undefined ? {} : { input });
@@ -96,11 +98,27 @@ export function targetNode(p: V1Pod): string | undefined {
 
 const created = (p: { metadata?: { creationTimestamp?: Date | string } }) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
 
+/** A step with its plane-independent target resolved (the node of a failPod step). */
+export type ResolvedStep = Exclude<Step, { kind: 'failPod' }> | (Extract<Step, { kind: 'failPod' }> & { readonly node?: string });
+
+/** Per target node, the oldest live (not deleting, not terminal) pod of a DaemonSet. */
+export async function livePodsOn(s: Side, namespace: string, ds: string): Promise<Map<string, string>> {
+  const pods = (await s.core.listNamespacedPod({ namespace, labelSelector: `app=${ds}` })).items
+    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded')
+    .sort((a, b) => created(a) - created(b) || (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+  const out = new Map<string, string>();
+  for (const p of pods) {
+    const node = targetNode(p);
+    if (node && !out.has(node)) out.set(node, p.metadata!.name!);
+  }
+  return out;
+}
+
 /**
  * Applies one step to one plane. `daemonSets` is the scenario's current definitions (updated in
  * place by the caller before applying to both planes). Returns a note when the step was a no-op here.
  */
-export async function applyStep(s: Side, sc: Scenario, step: Step, daemonSets: ReadonlyMap<string, DaemonSetDef>): Promise<string | undefined> {
+export async function applyStep(s: Side, sc: Scenario, step: ResolvedStep, daemonSets: ReadonlyMap<string, DaemonSetDef>): Promise<string | undefined> {
   const ns = sc.namespace;
   switch (step.kind) {
     case 'setImage':
@@ -127,12 +145,10 @@ export async function applyStep(s: Side, sc: Scenario, step: Step, daemonSets: R
       return undefined;
     }
     case 'failPod': {
-      const pods = (await s.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${step.ds}` })).items
-        .filter((p) => targetNode(p) === step.node && !p.metadata?.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded')
-        .sort((a, b) => created(a) - created(b) || (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
-      const victim = pods[0];
+      if (!step.node) return 'no node runs a live pod of this DaemonSet on both planes';
+      const victim = (await livePodsOn(s, ns, step.ds)).get(step.node);
       if (!victim) return `no running ${step.ds} pod on ${step.node}`;
-      await kubectl(s, ['-n', ns, 'patch', 'pod', victim.metadata!.name!, '--subresource=status', '--type=merge', '-p',
+      await kubectl(s, ['-n', ns, 'patch', 'pod', victim, '--subresource=status', '--type=merge', '-p',
         JSON.stringify({ status: { phase: 'Failed', reason: 'DifferentialTest', message: 'failed on purpose by the differential test' } })]);
       return undefined;
     }
@@ -149,10 +165,10 @@ export async function applyStep(s: Side, sc: Scenario, step: Step, daemonSets: R
  * may leave stale, e.g. the status after a node gains an untolerated NoSchedule taint.
  */
 export async function resync(s: Side, sc: Scenario, names: readonly string[], round: number): Promise<void> {
-  for (const name of names) {
-    const r = await s.plane.kubectl(['-n', sc.namespace, 'annotate', 'daemonset', name, `differential.daemonless/resync=${round}`, '--overwrite']);
-    if (r.code !== 0 && !/NotFound|not found/.test(r.stderr)) throw new Error(`[plane ${s.label}] annotate ${name}: ${r.stderr}`);
-  }
+  const body = { metadata: { annotations: { 'differential.daemonless/resync': String(round) } } };
+  await Promise.all(names.map((name) => s.apps.patchNamespacedDaemonSet({ namespace: sc.namespace, name, body }, mergePatch).catch((e: { code?: number }) => {
+    if (e.code !== 404) throw e;
+  })));
 }
 
 export async function cleanupScenario(s: Side, sc: Scenario, nodeNames: readonly string[]): Promise<void> {

@@ -7,8 +7,8 @@
  */
 import type { DaemonSetDef, Scenario } from './differential-scenario.js';
 import {
-  applyDaemonSet, applyStep, cleanupScenario, compareStates, createScenarioCluster, formatDisagreement, formatState, isClean, observe, resync,
-  type Disagreement, type PlaneState, type Side,
+  applyDaemonSet, applyStep, cleanupScenario, livePodsOn, compareStates, createScenarioCluster, formatDisagreement, formatState, isClean, observe, resync,
+  type Disagreement, type PlaneState, type ResolvedStep, type Side,
 } from './differential-plane.js';
 
 export interface Checkpoint {
@@ -31,9 +31,9 @@ export interface ScenarioResult {
 }
 
 export interface SettleOptions {
-  /** Quiet period that suffices when the state is clean (default 2 s). */
+  /** Quiet period that suffices when the state is clean (default 1.5 s). */
   readonly cleanQuietMs?: number;
-  /** Quiet period otherwise (OnDelete leftovers, misscheduled pods, pods in back-off; default 7 s). */
+  /** Quiet period otherwise (OnDelete leftovers, misscheduled pods, pods in back-off; default 6 s). */
   readonly quietMs?: number;
   readonly timeoutMs?: number;
   readonly pollMs?: number;
@@ -47,8 +47,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function settle(sides: readonly [Side, Side], sc: Scenario, dsNames: readonly string[], o: SettleOptions = {}): Promise<{ states: [PlaneState, PlaneState]; unsettled: string[]; ms: number }> {
   const t0 = Date.now();
-  const cleanQuiet = o.cleanQuietMs ?? 2000;
-  const quiet = o.quietMs ?? 7000;
+  const cleanQuiet = o.cleanQuietMs ?? 1500;
+  const quiet = o.quietMs ?? 6000;
   const timeout = o.timeoutMs ?? 90_000;
   const last: (string | undefined)[] = [undefined, undefined];
   const since = [t0, t0];
@@ -68,7 +68,7 @@ export async function settle(sides: readonly [Side, Side], sc: Scenario, dsNames
     if (now - t0 > timeout) {
       return { states, unsettled: sides.filter((_, i) => now - since[i]! < needed).map((s) => s.label), ms: now - t0 };
     }
-    await sleep(o.pollMs ?? 400);
+    await sleep(o.pollMs ?? 300);
   }
 }
 
@@ -77,6 +77,8 @@ export async function runScenario(sides: readonly [Side, Side], sc: Scenario, ho
   /** The DaemonSet keys plane A's controller loop should reconcile. */
   setKeys(keys: readonly string[]): void;
   log(line: string): void;
+  /** Log both states at every checkpoint, not only at disagreements. */
+  verbose?: boolean;
   settle?: SettleOptions;
 }): Promise<ScenarioResult> {
   const t0 = Date.now();
@@ -108,6 +110,7 @@ export async function runScenario(sides: readonly [Side, Side], sc: Scenario, ho
     checkpoints.push(cp);
     hooks.log(`[${sc.id}] ${label}: ${disagreements.length ? `${disagreements.length} DISAGREEMENT(S)` : 'agree'} after ${(cp.settleMs / 1000).toFixed(1)} s` +
       `${unsettled.length ? `; unsettled: ${unsettled.join(',')}` : ''}${changedByResync.length ? `; resync changed ${changedByResync.join(',')}` : ''}`);
+    if (hooks.verbose && !disagreements.length) hooks.log(`  A: ${formatState(states[0])}\n  B: ${formatState(states[1])}`);
     if (disagreements.length) {
       for (const d of disagreements) hooks.log(`    ${formatDisagreement(d)}`);
       hooks.log(`  A: ${formatState(states[0])}\n  B: ${formatState(states[1])}`);
@@ -124,9 +127,15 @@ export async function runScenario(sides: readonly [Side, Side], sc: Scenario, ho
       if (step.kind === 'setStrategy') defs.set(step.ds, { ...defs.get(step.ds)!, strategy: step.strategy });
       if (step.kind === 'addNode') allNodes.add(step.node.name);
       if (step.kind === 'deleteDs') live.delete(step.ds);
-      const results = await Promise.all(sides.map((s) => applyStep(s, sc, step, defs)));
+      let resolved: ResolvedStep = step;
+      if (step.kind === 'failPod') {
+        const [onA, onB] = await Promise.all(sides.map((s) => livePodsOn(s, sc.namespace, step.ds)));
+        const both = [...onA!.keys()].filter((n) => onB!.has(n)).sort();
+        resolved = { ...step, node: both.length ? both[step.pick % both.length] : undefined };
+      }
+      const results = await Promise.all(sides.map((s) => applyStep(s, sc, resolved, defs)));
       results.forEach((r, j) => r && notes.push(`step ${i + 1} on plane ${sides[j]!.label}: ${r}`));
-      await checkpoint(`step ${i + 1} ${describeStep(step)}`);
+      await checkpoint(`step ${i + 1} ${describeStep(resolved)}`);
     }
   } finally {
     await Promise.all(sides.map((s) => cleanupScenario(s, sc, [...allNodes])));
@@ -134,7 +143,7 @@ export async function runScenario(sides: readonly [Side, Side], sc: Scenario, ho
   return { scenario: sc, checkpoints, notes, ms: Date.now() - t0 };
 }
 
-export function describeStep(step: Scenario['steps'][number]): string {
+export function describeStep(step: ResolvedStep): string {
   switch (step.kind) {
     case 'setImage': return `${step.ds} image → ${step.image}${step.rollback ? ' (back to an earlier template)' : ''}`;
     case 'setStrategy': return `${step.ds} strategy → ${step.strategy.type === 'OnDelete' ? 'OnDelete' : `RollingUpdate(maxUnavailable ${step.strategy.maxUnavailable}, maxSurge ${step.strategy.maxSurge})`}`;
@@ -142,7 +151,7 @@ export function describeStep(step: Scenario['steps'][number]): string {
     case 'taint': return `node ${step.node} taint ${step.taint.key}=${step.taint.value}:${step.taint.effect} ${step.op === 'add' ? 'added' : 'removed'}`;
     case 'addNode': return `node ${step.node.name} added (${JSON.stringify(step.node.labels)}, taints ${JSON.stringify(step.node.taints)})`;
     case 'removeNode': return `node ${step.node} removed`;
-    case 'failPod': return `${step.ds} pod on ${step.node} fails`;
+    case 'failPod': return `${step.ds} pod on ${step.node ?? '(no node)'} fails`;
     case 'deleteDs': return `${step.ds} deleted`;
   }
 }

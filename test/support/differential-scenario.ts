@@ -58,7 +58,8 @@ export type Step =
   | { readonly kind: 'taint'; readonly node: string; readonly taint: TaintDef; readonly op: 'add' | 'remove' }
   | { readonly kind: 'addNode'; readonly node: NodeDef }
   | { readonly kind: 'removeNode'; readonly node: string }
-  | { readonly kind: 'failPod'; readonly ds: string; readonly node: string }
+  /** Fails a daemon pod: on the `pick`-th (modulo) of the nodes that run a live pod of `ds` on both planes. */
+  | { readonly kind: 'failPod'; readonly ds: string; readonly pick: number }
   | { readonly kind: 'deleteDs'; readonly ds: string };
 
 export interface Scenario {
@@ -95,8 +96,8 @@ function randomNode(g: Gen, name: string, scope: Record<string, string>): NodeDe
   if (chance(g, 60)) labels.tier = pick(g, TIERS);
   if (chance(g, 30)) labels.gpu = 'true';
   const taints: TaintDef[] = [];
-  if (chance(g, 40)) taints.push(randomTaint(g));
-  if (chance(g, 10)) {
+  if (chance(g, 35)) taints.push(randomTaint(g));
+  if (chance(g, 5)) {
     const second = randomTaint(g);
     if (!taints.some((t) => t.key === second.key && t.effect === second.effect)) taints.push(second);
   }
@@ -147,13 +148,13 @@ function randomStrategy(g: Gen): StrategyDef {
 
 function randomDaemonSet(g: Gen, name: string, scope: Record<string, string>): DaemonSetDef {
   const nodeSelector: Record<string, string> = { ...scope };
-  if (chance(g, 25)) nodeSelector.zone = pick(g, ZONES);
+  if (chance(g, 20)) nodeSelector.zone = pick(g, ZONES);
   let affinityTerms: MatchExpression[][] | undefined;
-  if (chance(g, 55)) {
+  if (chance(g, 45)) {
     const terms = chance(g, 25) ? 2 : 1;
     affinityTerms = Array.from({ length: terms }, () => Array.from({ length: int(g, 1, 2) }, () => randomExpression(g)));
   }
-  const tolerations = Array.from({ length: int(g, 0, 2) }, () => randomToleration(g));
+  const tolerations = Array.from({ length: int(g, 0, 3) }, () => randomToleration(g));
   return { name, nodeSelector, affinityTerms, tolerations, strategy: randomStrategy(g), image: pick(g, IMAGES) };
 }
 
@@ -223,8 +224,8 @@ function randomStep(g: Gen, m: Model, id: string, scope: Record<string, string>)
       return { kind, node };
     }
     case 'failPod': {
-      if (!dss.length || !nodes.length) return undefined;
-      return { kind, ds: pick(g, dss), node: pick(g, nodes) };
+      if (!dss.length) return undefined;
+      return { kind, ds: pick(g, dss), pick: int(g, 0, 99) };
     }
     case 'deleteDs': {
       if (!dss.length) return undefined;
@@ -238,7 +239,7 @@ function randomStep(g: Gen, m: Model, id: string, scope: Record<string, string>)
 function buildScenario(g: Gen, index: number): Scenario {
   const id = `s${index}`;
   const scope = { [SCOPE_LABEL_KEY]: id };
-  const nodeCount = int(g, 3, 5);
+  const nodeCount = int(g, 3, 6);
   const nodes = Array.from({ length: nodeCount }, (_, i) => randomNode(g, `${id}-n${i}`, scope));
   const daemonSets = Array.from({ length: chance(g, 35) ? 2 : 1 }, (_, i) => randomDaemonSet(g, `ds${i}`, scope));
   const model: Model = {
