@@ -119,8 +119,18 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
     podsOk = created.skipped === 0 && created.failed === 0;
 
     if (plan.deletesAllowed) {
-      const deletes = plan.deletePods.slice(0, options.burstReplicas);
-      deferred += plan.deletePods.length - deletes.length;
+      // The failed-pod back-off record goes before the deletes it records: a pass that died after
+      // deleting a failed pod but before recording it would let the next failed pod on that node
+      // be deleted at once (FAIL-1..3). Recorded first, a lost delete only waits one back-off.
+      let recorded = true;
+      if (plan.daemonSetAnnotations) {
+        recorded = await attempt(() => cluster.patchDaemonSetMetadata(ns, plan.name, { annotations: plan.daemonSetAnnotations }));
+        podsOk = recorded && podsOk;
+      }
+      const allowed = recorded ? plan.deletePods : plan.deletePods.filter((d) => d.reason !== 'failed');
+      deferred += plan.deletePods.length - allowed.length;
+      const deletes = allowed.slice(0, options.burstReplicas);
+      deferred += allowed.length - deletes.length;
       const results = await Promise.all(deletes.map(async (d) => {
         try {
           const outcome = await cluster.deletePod(d.namespace, d.name, d.uid);
@@ -134,9 +144,6 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
       }));
       podsDeleted = results.filter(Boolean).length;
       podsOk = podsOk && results.every(Boolean);
-      if (plan.daemonSetAnnotations) {
-        podsOk = (await attempt(() => cluster.patchDaemonSetMetadata(ns, plan.name, { annotations: plan.daemonSetAnnotations }))) && podsOk;
-      }
     }
   }
 

@@ -59,8 +59,13 @@ class ConnectionError extends Error {
 
 /** What the layer did to one session. */
 export interface SessionFaults {
-  /** A list of this session was cut short (an injected 410 on a continue token). */
+  /**
+   * A list of this session was cut short (an injected 410 on a continue token) and not listed
+   * again to its end afterwards: the pass planned on a partial read.
+   */
   truncated: boolean;
+  /** Per list operation: whether its last listing reached the end. */
+  lists: Partial<Record<RawOp, boolean>>;
   /** Writes of this session that reached the server. */
   writesReached: number;
   /** The session dies after this many writes reached the server (null: it lives). */
@@ -81,7 +86,7 @@ export class FaultInjector {
 
   /** The RawApi of one session (pass to `MemoryClusterOptions.rawFor`). */
   rawFor(session: number): RawApi {
-    const state: SessionFaults = { truncated: false, writesReached: 0, dieAfter: null, dead: false, injected: {} };
+    const state: SessionFaults = { truncated: false, lists: {}, writesReached: 0, dieAfter: null, dead: false, injected: {} };
     if (this.rates.die > 0 && this.random() < this.rates.die) state.dieAfter = Math.floor(this.random() * 6);
     this.sessions.set(session, state);
     const note = (kind: string): void => {
@@ -109,6 +114,7 @@ export class FaultInjector {
         const continued = info?.continued === true;
         if (continued && r.expireContinue > 0 && this.random() < r.expireContinue) {
           note('expired-continue');
+          state.lists[op] = false;
           state.truncated = true;
           throw new FakeApiException(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
         }
@@ -119,6 +125,10 @@ export class FaultInjector {
           result = run(this.server);
         } finally {
           this.server.currentSession = previous;
+        }
+        if (op.startsWith('list') && !(result as { metadata?: { _continue?: string } }).metadata?._continue) {
+          state.lists[op] = true;
+          state.truncated = Object.values(state.lists).includes(false);
         }
         if (write) {
           state.writesReached += 1;

@@ -273,11 +273,12 @@ export class MemoryApiServer {
       rv = held.rv;
     } else {
       const matches = parseLabelSelector(opts.labelSelector);
-      items = all().filter((o) => matches(o.metadata?.labels ?? {})).sort((a, b) => (key(a.metadata?.namespace ?? '', a.metadata?.name ?? '') < key(b.metadata?.namespace ?? '', b.metadata?.name ?? '') ? -1 : 1)).map(clone);
+      // Stored objects are never mutated (every change replaces them), so holding them is a snapshot.
+      items = all().filter((o) => matches(o.metadata?.labels ?? {})).sort((a, b) => (key(a.metadata?.namespace ?? '', a.metadata?.name ?? '') < key(b.metadata?.namespace ?? '', b.metadata?.name ?? '') ? -1 : 1));
       rv = String(this.#rv);
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : items.length;
-    const page = items.slice(0, limit);
+    const page = items.slice(0, limit).map(clone);
     const rest = items.slice(limit);
     if (rest.length === 0) return { items: page, metadata: { resourceVersion: rv } };
     this.#listSeq += 1;
@@ -308,10 +309,10 @@ export class MemoryApiServer {
     const status = clone(body.status ?? {}) as V1DaemonSetStatus;
     for (const [k, v] of Object.entries(status)) if (typeof v === 'number' && v < 0) throw invalid(`status.${k}: must be greater than or equal to 0`);
     if ((status.collisionCount ?? 0) < (ds.status?.collisionCount ?? 0)) throw invalid('status.collisionCount: cannot be decremented');
-    ds.status = status;
-    ds.metadata = { ...ds.metadata, resourceVersion: this.#nextRv() };
+    const next: V1DaemonSet = { ...ds, status, metadata: { ...ds.metadata, resourceVersion: this.#nextRv() } };
+    this.daemonSets.set(key(namespace, name), next);
     this.#record({ op: 'replaceDaemonSetStatus', kind: 'DaemonSet', namespace, name });
-    return clone(ds);
+    return clone(next);
   }
 
   patchDaemonSet(namespace: string, name: string, body: Record<string, unknown>): V1DaemonSet {
@@ -366,10 +367,11 @@ export class MemoryApiServer {
       this.#removePod(k);
       return before;
     }
-    pod.metadata = { ...pod.metadata, deletionTimestamp: this.#stamp(), deletionGracePeriodSeconds: grace, resourceVersion: this.#nextRv() };
+    const next: V1Pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: this.#stamp(), deletionGracePeriodSeconds: grace, resourceVersion: this.#nextRv() } };
+    this.pods.set(k, next);
     const sim = this.#sim.get(k);
     if (sim) sim.deletedTick = this.#tick;
-    return clone(pod);
+    return clone(next);
   }
 
   patchPod(namespace: string, name: string, body: Record<string, unknown>, strategy: PatchKind): V1Pod {
@@ -500,8 +502,11 @@ export class MemoryApiServer {
   failPod(namespace: string, name: string, phase: 'Failed' | 'Succeeded' = 'Failed'): void {
     const pod = this.pods.get(key(namespace, name));
     if (!pod) return;
-    pod.status = { ...pod.status, phase, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: this.#stamp() }] };
-    pod.metadata = { ...pod.metadata, resourceVersion: this.#nextRv() };
+    this.pods.set(key(namespace, name), {
+      ...pod,
+      status: { ...pod.status, phase, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: this.#stamp() }] },
+      metadata: { ...pod.metadata, resourceVersion: this.#nextRv() },
+    });
   }
 
   /** Makes a pod not Ready (a failing readiness probe); the kubelet makes it Ready again later. */
@@ -509,8 +514,11 @@ export class MemoryApiServer {
     const pod = this.pods.get(key(namespace, name));
     const sim = this.#sim.get(key(namespace, name));
     if (!pod || !sim || pod.status?.phase !== 'Running') return;
-    pod.status = { ...pod.status, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: this.#stamp() }] };
-    pod.metadata = { ...pod.metadata, resourceVersion: this.#nextRv() };
+    this.pods.set(key(namespace, name), {
+      ...pod,
+      status: { ...pod.status, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: this.#stamp() }] },
+      metadata: { ...pod.metadata, resourceVersion: this.#nextRv() },
+    });
     sim.boundTick = this.#tick;
   }
 
@@ -547,16 +555,18 @@ export class MemoryApiServer {
       if (!nodeName) {
         const target = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0];
         if (target && this.nodes.has(target) && this.#tick - sim.createdTick >= this.kubelet.bindAfterTicks) {
-          pod.spec = { ...pod.spec, containers: pod.spec?.containers ?? [], nodeName: target };
-          pod.metadata = { ...pod.metadata, resourceVersion: this.#nextRv() };
+          this.pods.set(k, { ...pod, spec: { ...pod.spec, containers: pod.spec?.containers ?? [], nodeName: target }, metadata: { ...pod.metadata, resourceVersion: this.#nextRv() } });
           sim.boundTick = this.#tick;
         }
         continue;
       }
       const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
       if (!ready && this.#tick - (sim.boundTick ?? sim.createdTick) >= this.kubelet.readyAfterTicks) {
-        pod.status = { ...pod.status, phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: this.#stamp() }] };
-        pod.metadata = { ...pod.metadata, resourceVersion: this.#nextRv() };
+        this.pods.set(k, {
+          ...pod,
+          status: { ...pod.status, phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: this.#stamp() }] },
+          metadata: { ...pod.metadata, resourceVersion: this.#nextRv() },
+        });
       }
     }
   }

@@ -16,7 +16,9 @@ import { TransientError } from '../../../lib/app/errors.js';
 import type { ReconcileFn } from '../../../lib/app/ports.js';
 import { newBatchState, processRecord, type BatchDeps } from '../../../lib/app/process-batch.js';
 import { createReconciler } from '../../../lib/app/reconcile-key.js';
-import { CONTROLLER_REVISION_HASH_LABEL, POD_TEMPLATE_GENERATION_LABEL, TEMPLATE_GENERATION_ANNOTATION, type PlanOptions } from '../../../lib/core/index.js';
+import {
+  CONTROLLER_REVISION_HASH_LABEL, FAILED_POD_BACKOFF_ANNOTATION, POD_TEMPLATE_GENERATION_LABEL, TEMPLATE_GENERATION_ANNOTATION, type PlanOptions,
+} from '../../../lib/core/index.js';
 import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
 import { FaultInjector, NO_FAULTS, prng, type FaultRates } from '../../support/fault-cluster.js';
 import { MemoryApiServer, MemoryCluster, type ServerWrite } from '../../support/memory-cluster.js';
@@ -217,7 +219,11 @@ export function viewOf(server: MemoryApiServer, key: string, now: Date): DsView 
   return { ds, strategy, surge, nodes, eligible, mayContinue, byNode, currentHash };
 }
 
-const live = (pods: readonly PodInfo[] | undefined): PodInfo[] => (pods ?? []).filter((p) => !p.deleting);
+/**
+ * Pods that run or will run: not deleting, not Failed/Succeeded. (In surge mode a terminal pod is
+ * replaced in the same pass that deletes it, FAIL-5, so a replacement can briefly sit next to it.)
+ */
+const live = (pods: readonly PodInfo[] | undefined): PodInfo[] => (pods ?? []).filter((p) => !p.deleting && !p.terminal);
 
 /** Eligible nodes without a live available pod (upstream's "unavailable"). */
 function unavailableNodes(v: DsView): Set<string> {
@@ -309,11 +315,15 @@ export function convergenceProblems(v: DsView): string[] {
     if (!p.available || p.deleting || p.phase !== 'Running') out.push(`pod ${p.name} on ${n} is not running and available`);
     if (v.strategy === 'RollingUpdate' && !p.updated) out.push(`pod ${p.name} on ${n} is not updated (hash ${p.hash}, current ${v.currentHash})`);
   }
+  // With no eligible node, percentage budgets resolve to 0/0 and no rolling update runs (ROLL-3):
+  // pods left on NoSchedule-only nodes then keep their version.
+  const budget = budgets(ds, v.eligible.size);
+  const rolls = v.strategy === 'RollingUpdate' && budget.maxUnavailable + budget.maxSurge > 0;
   for (const [n, pods] of v.byNode) {
     if (v.eligible.has(n)) continue;
     if (!v.mayContinue.has(n)) {
       out.push(`node ${n} (${v.nodes.has(n) ? 'not eligible' : 'gone'}) still has ${pods.map((p) => p.name).join(',')}`);
-    } else if (pods.length > 1 || pods.some((p) => p.deleting || p.terminal) || (v.strategy === 'RollingUpdate' && pods.some((p) => !p.updated))) {
+    } else if (pods.length > 1 || pods.some((p) => p.deleting || p.terminal) || (rolls && pods.some((p) => !p.updated))) {
       out.push(`NoSchedule node ${n} has ${pods.map((p) => `${p.name}(${p.hash},${p.phase})`).join(',')}`);
     }
   }
@@ -338,10 +348,21 @@ export function convergenceProblems(v: DsView): string[] {
   return out;
 }
 
+/**
+ * The failed-pod back-off record reduced to what must not depend on message order: which nodes
+ * have an entry (counts and times legitimately differ with the number of passes that saw a pod fail).
+ */
+function backoffNodes(annotations: Record<string, string> | undefined): Record<string, string> | undefined {
+  const raw = annotations?.[FAILED_POD_BACKOFF_ANNOTATION];
+  if (raw === undefined) return annotations;
+  const nodes = Object.keys((JSON.parse(raw) as { nodes?: Record<string, unknown> }).nodes ?? {}).sort();
+  return { ...annotations, [FAILED_POD_BACKOFF_ANNOTATION]: `nodes: ${nodes.join(',')}` };
+}
+
 /** A canonical form of everything the controller writes (for "same state" comparisons). */
 export function canonicalState(server: MemoryApiServer): string {
   const ds = [...server.daemonSets.values()].map((d) => ({
-    name: d.metadata?.name, generation: d.metadata?.generation, annotations: d.metadata?.annotations, status: d.status,
+    name: d.metadata?.name, generation: d.metadata?.generation, annotations: backoffNodes(d.metadata?.annotations), status: d.status,
   }));
   const pods = [...server.pods.values()].map((p) => ({
     name: p.metadata?.name, node: podTarget(p), labels: p.metadata?.labels, owners: p.metadata?.ownerReferences?.map((r) => r.name),
@@ -669,8 +690,12 @@ export async function runScenario(s: Scenario, trace?: (line: string) => void): 
     const sequence = shuffle([...keys, ...keys.filter(() => random() < 0.7), ...keys.filter(() => random() < 0.5)], random);
     for (const k of sequence) await replay.pass(k);
     replay.injector.rates = NO_FAULTS;
-    const cleanQuiet = await quiet(clean, [...keys].sort());
-    const replayQuiet = await quiet(replay, keys);
+    // Quiet now, and again once every failed-pod back-off has run out (time passes, pods do not).
+    let cleanQuiet = await quiet(clean, [...keys].sort());
+    let replayQuiet = await quiet(replay, keys);
+    frozen.ms += (PLAN_OPTIONS_BACKOFF.maxSeconds + 2) * 1000;
+    cleanQuiet &&= await quiet(clean, [...keys].sort());
+    replayQuiet &&= await quiet(replay, keys);
     if (!cleanQuiet || !replayQuiet) env.violations.push({ rule: '3 replay converges', step: -1, detail: 'passes on a frozen world never stop writing' });
     const a = canonicalState(clean.server);
     const b = canonicalState(replay.server);

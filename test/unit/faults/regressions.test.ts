@@ -164,4 +164,27 @@ describe('fault injection: named cases', () => {
     expect(c.server.writes.filter((w) => w.op === 'replaceDaemonSetStatus')).not.toHaveLength(0);
     await c.settle();
   });
+
+  it('a function dying right after deleting a failed pod keeps the back-off: the next failure on that node waits', async () => {
+    const c = cluster(2, spec(RU(1)));
+    await c.settle();
+    const first = podsOn(c.view(), 'node-0')[0]?.name ?? '';
+    const firstUid = podsOn(c.view(), 'node-0')[0]?.uid;
+    c.server.failPod(NAMESPACE, first);
+    const died = await c.pass((call) => (call.op === 'deletePod' ? 'die' : 'pass'));
+    expect(died.error).toBeInstanceOf(TransientError);
+    expect(c.server.pods.has(`${NAMESPACE}/${first}`)).toBe(false);
+    const record = c.server.daemonSets.get(KEY)?.metadata?.annotations?.[FAILED_POD_BACKOFF_ANNOTATION] ?? '{}';
+    expect(Object.keys((JSON.parse(record) as { nodes?: object }).nodes ?? {})).toEqual(['node-0']);
+    // The replacement fails at once: it is kept until its back-off has run out, not deleted in a hot loop.
+    expect((await c.pass()).violations).toEqual([]);
+    const second = podsOn(c.view(), 'node-0')[0];
+    expect(second?.uid).not.toBe(firstUid);
+    c.server.failPod(NAMESPACE, second?.name ?? '');
+    const kept = await c.pass();
+    expect(kept.violations).toEqual([]);
+    expect(podsOn(c.view(), 'node-0').map((p) => [p.uid, p.phase])).toEqual([[second?.uid, 'Failed']]);
+    c.tick(2);
+    await c.settle();
+  });
 });
