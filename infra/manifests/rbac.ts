@@ -28,14 +28,17 @@ export interface RbacOptions {
  * - pods and nodes also allow `get` (single reads by name, e.g. after a conflict);
  * - no `pods/binding` create: in nodeName mode the pod is created with spec.nodeName already set,
  *   in affinity mode the scheduler binds;
- * - events: `create` and `patch` (new events and count updates), not `update`.
+ * - events: `create` and `patch` (new events and count updates), not `update`;
+ * - daemonsets also allow `patch`: the failed-pod back-off is remembered in an annotation on the
+ *   DaemonSet, since a function keeps no memory between invocations.
  * `daemonsets/finalizers` update is kept: with the OwnerReferencesPermissionEnforcement admission
  * plugin, setting blockOwnerDeletion on a pod's or revision's ownerReference requires it.
  */
 export function controllerRules(managedResource: ManagedResource): PolicyRule[] {
   const group = daemonSetGroup(managedResource);
   return [
-    { apiGroups: [group], resources: ['daemonsets'], verbs: ['get', 'list', 'watch'] },
+    // patch: the failed-pod back-off record is an annotation on the DaemonSet (lib/core/backoff.ts).
+    { apiGroups: [group], resources: ['daemonsets'], verbs: ['get', 'list', 'watch', 'patch'] },
     { apiGroups: [group], resources: ['daemonsets/status'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [group], resources: ['daemonsets/finalizers'], verbs: ['update'] },
     { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },

@@ -18,7 +18,7 @@ describe('RBAC', () => {
   it.each(['native', 'crd'] as const)('%s: grants what the controller uses, like upstream\'s daemon-set-controller role', (mode) => {
     const group = mode === 'native' ? 'apps' : 'daemonless.io';
     expect(controllerRules(mode)).toEqual([
-      { apiGroups: [group], resources: ['daemonsets'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [group], resources: ['daemonsets'], verbs: ['get', 'list', 'watch', 'patch'] },
       { apiGroups: [group], resources: ['daemonsets/status'], verbs: ['get', 'update', 'patch'] },
       { apiGroups: [group], resources: ['daemonsets/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
