@@ -17,13 +17,16 @@ import { log, mapLimit, parseFlags } from './lib/args.js';
 import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
 import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { PodTracker } from './lib/pods.js';
-import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless } from './lib/workload.js';
+import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
 
 export interface ConvergeRun {
-  /** DaemonSet (or first create) → all N pods exist, ms. */
-  readonly allCreatedMs: number;
-  /** DaemonSet (or first create) → all N pods Ready, ms. */
-  readonly allReadyMs: number;
+  /** DaemonSet (or first create) → all N pods exist, ms (null: not within the run). */
+  readonly allCreatedMs: number | null;
+  /** DaemonSet (or first create) → all N pods Ready, ms (null: not within the run). */
+  readonly allReadyMs: number | null;
+  /** Milestones: % of N → ms. */
+  readonly createdMs: Record<string, number | null>;
+  readonly readyMs: Record<string, number | null>;
   readonly reconciles?: number;
   readonly limiterWaits?: number;
 }
@@ -35,10 +38,13 @@ export interface ConvergeResult {
   readonly daemonless: ConvergeRun;
   readonly upstream: ConvergeRun;
   readonly floor: ConvergeRun;
+  /** All Ready (or 99 % Ready when a run did not reach 100 %), daemonless / upstream. */
   readonly ratioToUpstream: number;
   readonly ratioToFloor: number;
-  readonly createdRatioToUpstream: number;
-  readonly createdRatioToFloor: number;
+  /** Which milestone the ratios compare: "100%" or "99%". */
+  readonly ratioBasis: string;
+  readonly createdRatioToUpstream: number | null;
+  readonly createdRatioToFloor: number | null;
 }
 
 export interface ConvergeOptions {
@@ -47,98 +53,126 @@ export interface ConvergeOptions {
   readonly floorConcurrency?: number;
 }
 
-const DS = 'converge';
+/** The DaemonSet the converge phase creates; the rolling-update phase then updates it. */
+export const CONVERGE_DS = 'converge';
+export const convergeDaemonSet = (): V1DaemonSet => daemonSet(CONVERGE_DS, { maxUnavailable: '10%', env: 'v1' });
 
-async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unknown>): Promise<{ allCreatedMs: number; allReadyMs: number }> {
-  const tracker = await PodTracker.start(plainKubeConfig(bp.plane.adminKubeconfig), NAMESPACE, `app=${DS}`);
+const MILESTONES = [50, 90, 99, 100] as const;
+
+/**
+ * Times from `start` until the share of the N pods that exist / are Ready reaches each milestone.
+ * Ends at 100 % Ready, or when nothing progressed for `stallMs` after 99 % (a simulated node that
+ * went NotReady under CPU pressure holds its pod back for both controllers): then 100 % is null.
+ */
+async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unknown>): Promise<Omit<ConvergeRun, 'reconciles' | 'limiterWaits'>> {
+  const tracker = await PodTracker.start(plainKubeConfig(bp.plane.adminKubeconfig), NAMESPACE, `app=${CONVERGE_DS}`);
+  const created: Record<string, number | null> = {};
+  const ready: Record<string, number | null> = {};
+  for (const m of MILESTONES) { created[m] = null; ready[m] = null; }
+  let t0 = performance.now();
+  let lastProgress = t0;
+  let lastReady = 0;
+  const check = (): void => {
+    const c = tracker.counts();
+    const now = performance.now();
+    if (c.ready > lastReady) { lastReady = c.ready; lastProgress = now; }
+    for (const m of MILESTONES) {
+      const need = Math.ceil((m / 100) * nodes);
+      if (created[m] === null && tracker.pods.size >= need) created[m] = Math.round(now - t0);
+      if (ready[m] === null && c.ready >= need) ready[m] = Math.round(now - t0);
+    }
+  };
   try {
-    const t0 = performance.now();
+    t0 = performance.now();
+    lastProgress = t0;
+    tracker.onEvent = check;
     await start();
     const timeout = 120_000 + nodes * 600;
-    const created = await tracker.until(() => tracker.pods.size >= nodes, timeout, `${nodes} pods created`);
-    const ready = await tracker.until(() => tracker.counts().ready >= nodes, timeout, `${nodes} pods Ready`);
-    return { allCreatedMs: Math.round(created - t0), allReadyMs: Math.round(ready - t0) };
+    const stallMs = 60_000;
+    await tracker.until(() => {
+      check();
+      return ready[100] !== null || (ready[99] !== null && performance.now() - lastProgress > stallMs);
+    }, timeout, `${nodes} pods Ready`);
+    return { allCreatedMs: created[100] ?? null, allReadyMs: ready[100] ?? null, createdMs: created, readyMs: ready };
   } finally {
+    tracker.onEvent = null;
     tracker.stop();
   }
 }
 
+/** daemonless on a plane with `nodes` Ready nodes; the runner keeps running (for later phases). */
+export async function convergeDaemonless(bp: BenchPlane, nodes: number, dl: Daemonless): Promise<ConvergeRun> {
+  await dl.runner.idle(30_000);
+  const before = dl.reports.length;
+  const r = await measure(bp, nodes, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), convergeDaemonSet()));
+  const run = { ...r, reconciles: dl.reports.length - before };
+  log(`converge: daemonless ${JSON.stringify(run)}`);
+  return run;
+}
+
+export async function convergeUpstream(bp: BenchPlane, nodes: number): Promise<ConvergeRun> {
+  const run = await measure(bp, nodes, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), convergeDaemonSet()));
+  log(`converge: upstream ${JSON.stringify(run)}`);
+  return run;
+}
+
+/** The floor on a plane without any DaemonSet controller: the pods daemonless would create, created by a bare client. */
+export async function convergeFloor(bp: BenchPlane, nodes: number, placement: PlacementMode, concurrency: number): Promise<ConvergeRun> {
+  const admin = plainKubeConfig(bp.plane.adminKubeconfig);
+  await createDaemonSet(admin, convergeDaemonSet());
+  const fresh = await admin.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: NAMESPACE, name: CONVERGE_DS });
+  const nodeList: V1Node[] = (await bp.core.listNode({})).items;
+  const p = plan({ daemonSet: fresh, nodes: nodeList, pods: [], revisions: [], complete: true }, new Date(), { placement });
+  const pods = p.createPods.map((c) => c.pod);
+  if (pods.length !== nodes) throw new Error(`the floor plan has ${pods.length} pods, want ${nodes}`);
+  const limiter = new TokenBucket(KCM_QPS, KCM_BURST);
+  const core = benchKubeConfig(bp.plane.controllerKubeconfig, { limiter }).makeApiClient(CoreV1Api);
+  const r = await measure(bp, nodes, () => mapLimit(pods, concurrency, (pod) => core.createNamespacedPod({ namespace: NAMESPACE, body: pod })));
+  const run = { ...r, limiterWaits: limiter.waits };
+  log(`converge: floor ${JSON.stringify(run)}`);
+  return run;
+}
+
+export function convergeResult(nodes: number, placement: PlacementMode, floorConcurrency: number, daemonless: ConvergeRun, upstream: ConvergeRun, floor: ConvergeRun): ConvergeResult {
+  const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
+    a === null || a === undefined || b === null || b === undefined ? null : Math.round((a / b) * 100) / 100;
+  const all = [daemonless, upstream, floor].every((r) => r.allReadyMs !== null);
+  const basis = all ? '100' : '99';
+  return {
+    nodes, placement, floorConcurrency, daemonless, upstream, floor,
+    ratioToUpstream: ratio(daemonless.readyMs[basis], upstream.readyMs[basis]) ?? Number.NaN,
+    ratioToFloor: ratio(daemonless.readyMs[basis], floor.readyMs[basis]) ?? Number.NaN,
+    ratioBasis: `${basis}%`,
+    createdRatioToUpstream: ratio(daemonless.createdMs[basis], upstream.createdMs[basis]),
+    createdRatioToFloor: ratio(daemonless.createdMs[basis], floor.createdMs[basis]),
+  };
+}
+
+/** The three planes one after another, each stopped before the next starts. */
 export async function runConverge(options: ConvergeOptions): Promise<ConvergeResult> {
   const n = options.nodes;
   const placement = options.placement ?? 'affinity';
   const floorConcurrency = options.floorConcurrency ?? 128;
-
-  // A: daemonless.
-  let daemonlessRun: ConvergeRun;
-  {
-    const bp = await startBenchPlane('a', false);
+  const withPlane = async <T>(name: string, upstream: boolean, fn: (bp: BenchPlane) => Promise<T>): Promise<T> => {
+    const bp = await startBenchPlane(name, upstream);
     try {
       await addNodes(bp, 0, n);
-      const limiter = new TokenBucket(KCM_QPS, KCM_BURST);
-      const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter }), { placement });
-      try {
-        await dl.runner.idle(30_000);
-        const before = dl.reports.length;
-        const r = await measure(bp, n, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), daemonSet(DS)));
-        daemonlessRun = { ...r, reconciles: dl.reports.length - before, limiterWaits: limiter.waits };
-      } finally {
-        await dl.stop();
-      }
+      return await fn(bp);
     } finally {
       await bp.stop();
     }
-    log(`converge: daemonless ${JSON.stringify(daemonlessRun)}`);
-  }
-
-  // B: upstream.
-  let upstreamRun: ConvergeRun;
-  {
-    const bp = await startBenchPlane('b', true);
-    try {
-      await addNodes(bp, 0, n);
-      upstreamRun = await measure(bp, n, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), daemonSet(DS)));
-    } finally {
-      await bp.stop();
-    }
-    log(`converge: upstream ${JSON.stringify(upstreamRun)}`);
-  }
-
-  // C: the floor.
-  let floorRun: ConvergeRun;
-  {
-    const bp = await startBenchPlane('c', false);
-    try {
-      await addNodes(bp, 0, n);
-      const admin = plainKubeConfig(bp.plane.adminKubeconfig);
-      const ds: V1DaemonSet = await createDaemonSet(admin, daemonSet(DS));
-      const fresh = await admin.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: NAMESPACE, name: DS });
-      const nodeList: V1Node[] = (await bp.core.listNode({})).items;
-      const p = plan({ daemonSet: fresh ?? ds, nodes: nodeList, pods: [], revisions: [], complete: true }, new Date(), { placement });
-      const pods = p.createPods.map((c) => c.pod);
-      if (pods.length !== n) throw new Error(`the floor plan has ${pods.length} pods, want ${n}`);
-      const limiter = new TokenBucket(KCM_QPS, KCM_BURST);
-      const core = benchKubeConfig(bp.plane.controllerKubeconfig, { limiter }).makeApiClient(CoreV1Api);
-      const r = await measure(bp, n, () => mapLimit(pods, floorConcurrency, (pod) => core.createNamespacedPod({ namespace: NAMESPACE, body: pod })));
-      floorRun = { ...r, limiterWaits: limiter.waits };
-    } finally {
-      await bp.stop();
-    }
-    log(`converge: floor ${JSON.stringify(floorRun)}`);
-  }
-
-  const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
-  return {
-    nodes: n,
-    placement,
-    floorConcurrency,
-    daemonless: daemonlessRun,
-    upstream: upstreamRun,
-    floor: floorRun,
-    ratioToUpstream: ratio(daemonlessRun.allReadyMs, upstreamRun.allReadyMs),
-    ratioToFloor: ratio(daemonlessRun.allReadyMs, floorRun.allReadyMs),
-    createdRatioToUpstream: ratio(daemonlessRun.allCreatedMs, upstreamRun.allCreatedMs),
-    createdRatioToFloor: ratio(daemonlessRun.allCreatedMs, floorRun.allCreatedMs),
   };
+  const daemonless = await withPlane('a', false, async (bp) => {
+    const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }), { placement });
+    try {
+      return await convergeDaemonless(bp, n, dl);
+    } finally {
+      await dl.stop();
+    }
+  });
+  const upstream = await withPlane('b', true, (bp) => convergeUpstream(bp, n));
+  const floor = await withPlane('c', false, (bp) => convergeFloor(bp, n, placement, floorConcurrency));
+  return convergeResult(n, placement, floorConcurrency, daemonless, upstream, floor);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -74,7 +74,7 @@ async function measureSize(plane: Awaited<ReturnType<typeof startBenchPlane>>, n
   const tracker = await PodTracker.start(admin, NAMESPACE, `app=${DS}`);
   const dl = await startDaemonless(benchKubeConfig(plane.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
   try {
-    await tracker.until(() => tracker.counts().ready >= nodes, 120_000 + nodes * 400, `${nodes} pods Ready`);
+    await tracker.until(() => tracker.counts().ready >= Math.ceil(nodes * 0.99) && tracker.pods.size >= nodes, 300_000 + nodes * 400, `${nodes} pods Ready`);
     await dl.runner.idle(300_000);
     // Let the status settle (the last pod Ready → a status write).
     await sleep(3000);

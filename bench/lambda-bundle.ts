@@ -21,8 +21,8 @@ import { ESBUILD_TARGET, ESM_REQUIRE_BANNER } from '../infra/constructs/defaults
 import { parseFlags, percentile } from './lib/args.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Inside the repository, so that a bundle with externals resolves them from node_modules. */
-const outRoot = join(root, 'bench/.out');
+/** Inside the repository (under node_modules, which lint and git ignore), so that externals resolve. */
+const outRoot = join(root, 'node_modules/.cache/daemonless-bench');
 
 export const HANDLERS = ['webhook', 'reconcile', 'resync'] as const;
 export type HandlerName = (typeof HANDLERS)[number];

@@ -33,6 +33,8 @@ export class PodTracker {
   private controller: AbortController | null = null;
   private stopped = false;
   private listeners = new Set<() => void>();
+  /** Ready → not Ready transitions of pods that were not being deleted (a simulated node under CPU pressure). */
+  unreadyFlaps = 0;
   /** Called on every event, after the tracker updated (for samplers). */
   onEvent: ((type: string, pod: TrackedPod) => void) | null = null;
 
@@ -62,6 +64,7 @@ export class PodTracker {
       p.terminating = !!pod.metadata?.deletionTimestamp;
       const ready = podReady(pod);
       if (ready && p.readyAt === null) p.readyAt = at;
+      if (p.ready && !ready && !p.terminating) this.unreadyFlaps += 1;
       p.ready = ready;
     }
     if (p) this.onEvent?.(type, p);

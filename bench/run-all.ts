@@ -1,0 +1,130 @@
+/**
+ * All benchmarks in sequence; writes bench/results/latest.md and latest.json.
+ *
+ * To keep a full run within minutes, planes are shared between benchmarks (each phase starts from
+ * the state the previous one left):
+ *   plane A (daemonless):  converge → rolling update of that DaemonSet → node joins (+ K−1 DaemonSets)
+ *   plane B (upstream):    converge → rolling update → node joins (with --upstream-joins)
+ *   plane C (no DaemonSet controller): the floor
+ *   plane D (daemonless):  converged reconcile at each size
+ * then the Lambda bundles and the cost table. Planes run one at a time.
+ *
+ *   npx tsx bench/run-all.ts [--quick] [--nodes 1000] [--sizes 1000,5000] [--joins 50] [--daemonsets 3] [--upstream-joins]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { computeCost, DEFAULT_INPUTS, type CostResult } from './cost.js';
+import { convergeDaemonless, convergeFloor, convergeResult, convergeUpstream, type ConvergeResult } from './converge.js';
+import { runConvergedReconcile, type ConvergedResult } from './converged-reconcile.js';
+import { runLambdaBundle, type BundleResult } from './lambda-bundle.js';
+import { log, parseFlags } from './lib/args.js';
+import { benchKubeConfig, KCM_BURST, KCM_QPS, TokenBucket } from './lib/kube.js';
+import { machineFacts, type MachineFacts } from './lib/machine.js';
+import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
+import { startDaemonless } from './lib/workload.js';
+import { joinPhase, type NodeJoinResult, type NodeJoinRun } from './node-join.js';
+import { renderMarkdown } from './report.js';
+import { rollingPhase, rollingResult, type RollingResult, type RollingRun } from './rolling-update.js';
+
+export interface AllResults {
+  readonly machine: MachineFacts;
+  readonly mode: 'quick' | 'full';
+  readonly durationSeconds: number;
+  readonly converge: ConvergeResult | null;
+  readonly rollingUpdate: RollingResult | null;
+  readonly nodeJoin: NodeJoinResult | null;
+  readonly convergedReconcile: ConvergedResult | null;
+  readonly lambdaBundle: BundleResult | null;
+  readonly cost: CostResult;
+  readonly errors: Record<string, string>;
+}
+
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+
+async function main(): Promise<void> {
+  const flags = parseFlags();
+  const quick = flags.quick;
+  const nodes = flags.number('nodes', 1000, 40);
+  const sizes = flags.string('sizes', quick ? '30,60' : '1000,5000').split(',').map(Number);
+  const joins = flags.number('joins', 50, 8);
+  const daemonSets = flags.number('daemonsets', 3, 2);
+  const upstreamJoins = flags.bool('upstream-joins') || quick;
+  const maxUnavailable = '10%';
+  const floorConcurrency = flags.number('floor-concurrency', 128);
+  const started = Date.now();
+  const errors: Record<string, string> = {};
+  const attempt = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await fn();
+    } catch (e) {
+      errors[name] = e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e);
+      log(`${name} failed: ${errors[name]}`);
+      return null;
+    }
+  };
+  const withPlane = async <T>(name: string, upstream: boolean, n: number, fn: (bp: BenchPlane) => Promise<T>): Promise<T> => {
+    const bp = await startBenchPlane(name, upstream);
+    try {
+      await addNodes(bp, 0, n);
+      return await fn(bp);
+    } finally {
+      await bp.stop();
+    }
+  };
+  const joinOptions = { baseNodes: nodes, daemonSets, joins };
+
+  // Plane A: daemonless.
+  const a = await attempt('plane A (daemonless)', () => withPlane('a', false, nodes, async (bp) => {
+    const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
+    try {
+      const converge = await convergeDaemonless(bp, nodes, dl);
+      const rolling = await attempt('rolling-update (daemonless)', () => rollingPhase(bp, nodes, maxUnavailable, dl));
+      const join = await attempt('node-join (daemonless)', () => joinPhase(bp, joinOptions, 1, dl));
+      return { converge, rolling, join };
+    } finally {
+      await dl.stop();
+    }
+  }));
+  // Plane B: upstream.
+  const b = await attempt('plane B (upstream)', () => withPlane('b', true, nodes, async (bp) => {
+    const converge = await convergeUpstream(bp, nodes);
+    const rolling = await attempt('rolling-update (upstream)', () => rollingPhase(bp, nodes, maxUnavailable, null));
+    const join: NodeJoinRun | null = upstreamJoins ? await attempt('node-join (upstream)', () => joinPhase(bp, joinOptions, 1, null)) : null;
+    return { converge, rolling, join };
+  }));
+  // Plane C: the floor.
+  const floor = await attempt('plane C (floor)', () => withPlane('c', false, nodes, (bp) => convergeFloor(bp, nodes, 'affinity', floorConcurrency)));
+
+  const converge = a && b && floor ? convergeResult(nodes, 'affinity', floorConcurrency, a.converge, b.converge, floor) : null;
+  const rollingUpdate = a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun) : null;
+  const nodeJoin: NodeJoinResult | null = a?.join ? { ...joinOptions, daemonless: a.join, upstream: b?.join ?? null } : null;
+
+  // Plane D: converged reconcile.
+  const convergedReconcile = await attempt('converged-reconcile', () => runConvergedReconcile({ sizes, windowSeconds: quick ? 3 : 10 }));
+
+  const lambdaBundle = await attempt('lambda-bundle', () => runLambdaBundle({ runs: quick ? 3 : 7 }));
+
+  // Cost: the measured reconcile time at the size closest to 1,000 nodes.
+  const at1000 = convergedReconcile?.sizes.reduce((best, s) => (Math.abs(s.nodes - 1000) < Math.abs(best.nodes - 1000) ? s : best));
+  const passMs = at1000 ? Math.max(...at1000.passes.map((p) => p.ms)) : DEFAULT_INPUTS.reconcileMs;
+  const cost = computeCost({ ...DEFAULT_INPUTS, reconcileMs: quick ? DEFAULT_INPUTS.reconcileMs : Math.max(100, passMs) });
+
+  const all: AllResults = {
+    machine: machineFacts('v1.35.8'),
+    mode: quick ? 'quick' : 'full',
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    converge, rollingUpdate, nodeJoin, convergedReconcile, lambdaBundle, cost, errors,
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  // The mode is written into the report; a quick run overwrites the committed full results (git has them).
+  const base = 'latest';
+  writeFileSync(join(resultsDir, `${base}.json`), `${JSON.stringify(all, null, 2)}\n`);
+  writeFileSync(join(resultsDir, `${base}.md`), renderMarkdown(all));
+  log(`wrote bench/results/${base}.md and ${base}.json (${all.durationSeconds} s)`);
+}
+
+main().then(() => process.exit(0), (e: unknown) => {
+  process.stderr.write(`run-all failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
