@@ -364,10 +364,12 @@ export function canonicalState(server: MemoryApiServer): string {
   const ds = [...server.daemonSets.values()].map((d) => ({
     name: d.metadata?.name, generation: d.metadata?.generation, annotations: backoffNodes(d.metadata?.annotations), status: d.status,
   }));
+  // Pods by what they are, not by name: a replacement made while its predecessor still exists
+  // takes the next attempt name (choosePodName), so names depend on timing; labels do not.
   const pods = [...server.pods.values()].map((p) => ({
-    name: p.metadata?.name, node: podTarget(p), labels: p.metadata?.labels, owners: p.metadata?.ownerReferences?.map((r) => r.name),
+    node: podTarget(p), labels: p.metadata?.labels, owners: p.metadata?.ownerReferences?.map((r) => r.name),
     phase: p.status?.phase, deleting: Boolean(p.metadata?.deletionTimestamp),
-  })).sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  })).map((p) => ({ name: `${p.owners?.join(',')}@${p.node}#${JSON.stringify(p)}`, ...p })).sort((a, b) => (a.name < b.name ? -1 : 1));
   const revisions = [...server.revisions.values()].map((r) => ({ name: r.metadata?.name, revision: r.revision, labels: r.metadata?.labels, owners: r.metadata?.ownerReferences?.map((o) => o.name) }))
     .sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
   return JSON.stringify({ ds, pods, revisions });
@@ -690,6 +692,10 @@ export async function runScenario(s: Scenario, trace?: (line: string) => void): 
     const sequence = shuffle([...keys, ...keys.filter(() => random() < 0.7), ...keys.filter(() => random() < 0.5)], random);
     for (const k of sequence) await replay.pass(k);
     replay.injector.rates = NO_FAULTS;
+    if (trace) {
+      trace(`replay sequence ${sequence.join(' ')}`);
+      for (const w of replay.server.writes) trace(`   replay s${w.session} ${w.op} ${w.name}`);
+    }
     // Quiet now, and again once every failed-pod back-off has run out (time passes, pods do not).
     let cleanQuiet = await quiet(clean, [...keys].sort());
     let replayQuiet = await quiet(replay, keys);
