@@ -136,6 +136,9 @@ export async function applyStep(s: Side, sc: Scenario, step: ResolvedStep, daemo
     case 'addNode':
       await createReadyNodes(s.kc, [nodeSpec(step.node)]);
       return undefined;
+    case 'cordon':
+      await kubectl(s, [step.unschedulable ? 'cordon' : 'uncordon', step.node]);
+      return undefined;
     case 'removeNode': {
       await deleteNodes(s.kc, [step.node]);
       // Pod GC force-deletes pods bound to a vanished node after a 40 s quarantine; do its job at once,

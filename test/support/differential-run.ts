@@ -151,6 +151,7 @@ export function describeStep(step: ResolvedStep): string {
     case 'taint': return `node ${step.node} taint ${step.taint.key}=${step.taint.value}:${step.taint.effect} ${step.op === 'add' ? 'added' : 'removed'}`;
     case 'addNode': return `node ${step.node.name} added (${JSON.stringify(step.node.labels)}, taints ${JSON.stringify(step.node.taints)})`;
     case 'removeNode': return `node ${step.node} removed`;
+    case 'cordon': return `node ${step.node} ${step.unschedulable ? 'cordoned' : 'uncordoned'}`;
     case 'failPod': return `${step.ds} pod on ${step.node ?? '(no node)'} fails`;
     case 'deleteDs': return `${step.ds} deleted`;
   }

@@ -31,6 +31,7 @@ export interface MatchExpression {
 }
 
 export interface TolerationDef {
+  /** Empty with operator Exists: tolerates every taint. */
   readonly key: string;
   readonly operator: 'Exists' | 'Equal';
   readonly value?: string;
@@ -58,6 +59,7 @@ export type Step =
   | { readonly kind: 'taint'; readonly node: string; readonly taint: TaintDef; readonly op: 'add' | 'remove' }
   | { readonly kind: 'addNode'; readonly node: NodeDef }
   | { readonly kind: 'removeNode'; readonly node: string }
+  | { readonly kind: 'cordon'; readonly node: string; readonly unschedulable: boolean }
   /** Fails a daemon pod: on the `pick`-th (modulo) of the nodes that run a live pod of `ds` on both planes. */
   | { readonly kind: 'failPod'; readonly ds: string; readonly pick: number }
   | { readonly kind: 'deleteDs'; readonly ds: string };
@@ -122,6 +124,7 @@ function randomExpression(g: Gen): MatchExpression {
 }
 
 function randomToleration(g: Gen): TolerationDef {
+  if (chance(g, 5)) return { key: '', operator: 'Exists' };
   const key = pick(g, TAINT_KEYS);
   const effect = chance(g, 30) ? undefined : pick(g, EFFECTS);
   return chance(g, 50)
@@ -159,7 +162,7 @@ function randomDaemonSet(g: Gen, name: string, scope: Record<string, string>): D
 }
 
 interface Model {
-  nodes: Map<string, { labels: Record<string, string>; taints: TaintDef[] }>;
+  nodes: Map<string, { labels: Record<string, string>; taints: TaintDef[]; unschedulable?: boolean }>;
   daemonSets: Map<string, { images: string[] }>;
   nextNode: number;
 }
@@ -167,7 +170,7 @@ interface Model {
 function randomStep(g: Gen, m: Model, id: string, scope: Record<string, string>): Step | undefined {
   const nodes = [...m.nodes.keys()];
   const dss = [...m.daemonSets.keys()];
-  const kind = pick(g, ['setImage', 'setImage', 'setStrategy', 'label', 'label', 'taint', 'taint', 'addNode', 'removeNode', 'failPod', 'failPod', 'deleteDs'] as const);
+  const kind = pick(g, ['setImage', 'setImage', 'setStrategy', 'label', 'label', 'taint', 'taint', 'cordon', 'addNode', 'removeNode', 'failPod', 'failPod', 'deleteDs'] as const);
   switch (kind) {
     case 'setImage': {
       if (!dss.length) return undefined;
@@ -211,6 +214,13 @@ function randomStep(g: Gen, m: Model, id: string, scope: Record<string, string>)
       if (taints.some((t) => t.key === taint.key && t.effect === taint.effect)) return undefined;
       taints.push(taint);
       return { kind, node, taint, op: 'add' };
+    }
+    case 'cordon': {
+      if (!nodes.length) return undefined;
+      const node = pick(g, nodes);
+      const state = m.nodes.get(node)!;
+      state.unschedulable = !state.unschedulable;
+      return { kind, node, unschedulable: state.unschedulable };
     }
     case 'addNode': {
       const node = randomNode(g, `${id}-n${m.nextNode++}`, scope);
