@@ -108,15 +108,22 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
     ownershipOk = (await attempt(() => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action))) && ownershipOk;
   }
 
-  // 3. Pods: creates in slow-start batches, then deletes; both within the burst cap.
+  // 3. Pods: creates in slow-start batches, then deletes; both within the burst cap. A create on a
+  //    node where this pass also deletes a pod (surge: a superseded new pod pruned next to the old
+  //    one, or a failed pod replaced at once) waits for those deletes and is skipped if one fails:
+  //    made first, it would leave more pods on the node than the plan allows (invariant 1).
   let podsOk = ownershipOk && historyOk;
   if (ownershipOk && historyOk) {
     const creates = plan.createPods.slice(0, options.burstReplicas);
     deferred += plan.createPods.length - creates.length;
-    const created = await slowStartCreate(cluster, creates, events, errors);
+    const deleteNodes = new Set(plan.deletesAllowed ? plan.deletePods.map((d) => d.node) : []);
+    const createsNow = creates.filter((c) => !deleteNodes.has(c.node));
+    const createsAfter = creates.filter((c) => deleteNodes.has(c.node));
+    const created = await slowStartCreate(cluster, createsNow, events, errors);
     podsCreated = created.created;
     deferred += created.skipped;
     podsOk = created.skipped === 0 && created.failed === 0;
+    const failedDeleteNodes = new Set<string>();
 
     if (plan.deletesAllowed) {
       // The failed-pod back-off record goes before the deletes it records: a pass that died after
@@ -128,8 +135,10 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
         podsOk = recorded && podsOk;
       }
       const allowed = recorded ? plan.deletePods : plan.deletePods.filter((d) => d.reason !== 'failed');
+      for (const d of plan.deletePods) if (!allowed.includes(d)) failedDeleteNodes.add(d.node);
       deferred += plan.deletePods.length - allowed.length;
       const deletes = allowed.slice(0, options.burstReplicas);
+      for (const d of allowed.slice(options.burstReplicas)) failedDeleteNodes.add(d.node);
       deferred += allowed.length - deletes.length;
       const results = await Promise.all(deletes.map(async (d) => {
         try {
@@ -139,12 +148,24 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
         } catch (e) {
           errors.push(e as Error);
           events.push({ type: 'Warning', reason: POD_EVENT.deleteFailed, message: `Error deleting: ${(e as Error).message}` });
+          failedDeleteNodes.add(d.node);
           return false;
         }
       }));
       podsDeleted = results.filter(Boolean).length;
       podsOk = podsOk && results.every(Boolean);
     }
+
+    // A failed create batch ends the creates of the pass (slow start), these included.
+    const after = created.failed === 0 ? createsAfter.filter((c) => !failedDeleteNodes.has(c.node)) : [];
+    if (after.length > 0) {
+      const later = await slowStartCreate(cluster, after, events, errors);
+      podsCreated += later.created;
+      deferred += later.skipped;
+      podsOk = podsOk && later.skipped === 0 && later.failed === 0;
+    }
+    deferred += createsAfter.length - after.length;
+    if (after.length < createsAfter.length) podsOk = false;
   }
 
   // 4. History cleanup, only after a fully successful pod phase.

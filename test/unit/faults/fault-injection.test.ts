@@ -8,67 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FaultRates } from '../../support/fault-cluster.js';
-import { describeFailure, runScenario, type DsSpec, type NodeSpec, type Scenario, type Step, type Strategy } from './harness.js';
-
-const arbStrategy: fc.Arbitrary<Strategy> = fc.constantFrom<Strategy>(
-  { type: 'OnDelete' },
-  { type: 'RollingUpdate', maxUnavailable: 1, maxSurge: 0 },
-  { type: 'RollingUpdate', maxUnavailable: 2, maxSurge: 0 },
-  { type: 'RollingUpdate', maxUnavailable: '50%', maxSurge: 0 },
-  { type: 'RollingUpdate', maxUnavailable: 0, maxSurge: 1 },
-  { type: 'RollingUpdate', maxUnavailable: 0, maxSurge: 2 },
-  { type: 'RollingUpdate', maxUnavailable: 0, maxSurge: '50%' },
-  { type: 'RollingUpdate', maxUnavailable: 0, maxSurge: '100%' },
-);
-
-const arbNodeSpec: fc.Arbitrary<NodeSpec> = fc.record({
-  labelled: fc.boolean(),
-  taint: fc.constantFrom<NodeSpec['taint']>('none', 'none', 'none', 'NoSchedule', 'NoExecute'),
-});
-
-const arbDsSpec: fc.Arbitrary<DsSpec> = fc.record({
-  strategy: arbStrategy,
-  minReady: fc.constantFrom(0, 0, 2, 5),
-  grace: fc.constantFrom(0, 30),
-  nodeSelector: fc.boolean(),
-  tolerate: fc.boolean(),
-  image: fc.constant(1),
-});
-
-const arbStep: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('deliver' as const), keys: fc.array(fc.nat(5), { minLength: 1, maxLength: 5 }), concurrent: fc.boolean() }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('tick' as const), count: fc.integer({ min: 1, max: 3 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('image' as const), ds: fc.nat(5), image: fc.integer({ min: 1, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('strategy' as const), ds: fc.nat(5), strategy: arbStrategy }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('minReady' as const), ds: fc.nat(5), seconds: fc.constantFrom(0, 2, 5) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('selector' as const), ds: fc.nat(5), nodeSelector: fc.boolean(), tolerate: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('addNode' as const), spec: arbNodeSpec }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeNode' as const), index: fc.nat(9) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('changeNode' as const), index: fc.nat(9), spec: arbNodeSpec }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('podFault' as const), index: fc.nat(30), fault: fc.constantFrom('Failed' as const, 'Succeeded' as const, 'unready' as const) }) },
-);
-
-const arbRates: fc.Arbitrary<FaultRates> = fc.record({
-  fail: fc.constantFrom(0, 0.02, 0.05, 0.1),
-  lostResponse: fc.constantFrom(0, 0.05, 0.15, 0.3),
-  expireContinue: fc.constantFrom(0, 0.1, 0.3, 0.6),
-  restart: fc.constantFrom(0, 0, 0.01),
-  die: fc.constantFrom(0, 0.1, 0.3),
-});
-
-const arbScenario = (delivery: Scenario['delivery']): fc.Arbitrary<Scenario> => fc.record({
-  seed: fc.integer({ min: 1, max: 0x7fffffff }),
-  nodes: fc.array(arbNodeSpec, { minLength: 1, maxLength: 8 }),
-  daemonSets: fc.array(arbDsSpec, { minLength: 1, maxLength: 3 }),
-  placement: fc.constantFrom('affinity' as const, 'nodeName' as const),
-  pageSize: fc.integer({ min: 1, max: 4 }),
-  bindAfterTicks: fc.integer({ min: 0, max: 2 }),
-  readyAfterTicks: fc.integer({ min: 0, max: 2 }),
-  rates: arbRates,
-  delivery: fc.constant(delivery),
-  steps: fc.array(arbStep, { minLength: 5, maxLength: 40 }),
-});
+import { arbScenario } from './arbitraries.js';
+import { describeFailure, runScenario, type Scenario } from './harness.js';
 
 /** Faults injected and passes made over a property's runs (so the runs cannot quietly go fault-free). */
 function tally() {
@@ -86,6 +27,9 @@ function tally() {
   return { faults, totals, holds };
 }
 
+/** About 15 s of CPU for both properties; the margin is for a machine shared with other test runs. */
+const TIMEOUT = 180_000;
+
 const FAULT_KINDS = ['429', '500', '503', '504', 'timeout', 'dropped', 'restart', 'lost-response', 'expired-continue', 'died'];
 
 describe('fault injection: invariants under API faults, dying functions and replayed messages', () => {
@@ -95,7 +39,7 @@ describe('fault injection: invariants under API faults, dying functions and repl
     expect(t.totals.runs).toBe(700);
     for (const kind of FAULT_KINDS) expect(t.faults[kind] ?? 0, `fault kind ${kind}`).toBeGreaterThan(10);
     expect(t.totals.failedPasses).toBeGreaterThan(t.totals.runs);
-  });
+  }, TIMEOUT);
 
   it('deliveries through processRecord and the in-process FIFO queue (dedup, replays, requeues, DLQ)', async () => {
     const t = tally();
@@ -103,5 +47,5 @@ describe('fault injection: invariants under API faults, dying functions and repl
     expect(t.totals.runs).toBe(300);
     for (const kind of FAULT_KINDS) expect(t.faults[kind] ?? 0, `fault kind ${kind}`).toBeGreaterThan(5);
     expect(t.totals.failedPasses).toBeGreaterThan(t.totals.runs);
-  });
+  }, TIMEOUT);
 });

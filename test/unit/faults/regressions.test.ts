@@ -79,6 +79,7 @@ function cluster(nodes: number, ds: DsSpec) {
 }
 
 const podsOn = (v: DsView, node: string) => v.byNode.get(node) ?? [];
+const live = (v: DsView) => [...v.byNode.values()].flat().filter((p) => !p.deleting && !p.terminal);
 
 describe('fault injection: named cases', () => {
   it('a pod list cut short does not make a non-surge pass create a second pod next to a pod it did not see', async () => {
@@ -185,6 +186,24 @@ describe('fault injection: named cases', () => {
     expect(kept.violations).toEqual([]);
     expect(podsOn(c.view(), 'node-0').map((p) => [p.uid, p.phase])).toEqual([[second?.uid, 'Failed']]);
     c.tick(2);
+    await c.settle();
+  });
+
+  it('surge: a create next to a superseded new pod waits for that pod\'s delete, and is skipped when the delete fails', async () => {
+    const c = cluster(1, spec(SG(1), { minReady: 5 }));
+    await c.settle();
+    c.setImage(2);
+    expect((await c.pass()).violations).toEqual([]);
+    expect(live(c.view())).toHaveLength(2);
+    // Template changes again mid-rollout: the unavailable v2 pod is superseded. The pass deletes it
+    // and surges v3 next to the available v1 pod; the delete fails.
+    c.setImage(3);
+    const r = await c.pass((call) => (call.op === 'deletePod' ? 'fail' : 'pass'));
+    expect(r.error).toBeInstanceOf(TransientError);
+    expect(r.violations).toEqual([]);
+    expect(live(c.view())).toHaveLength(2);
+    expect((await c.pass()).violations).toEqual([]);
+    expect(live(c.view()).map((p) => p.updated).sort()).toEqual([false, true]);
     await c.settle();
   });
 });
