@@ -222,8 +222,10 @@ export type PlanOutcome =
  * 1. `ownership` for ControllerRevisions, then `revisions.update`, `revisions.create`,
  *    `podLabelChanges`, the `duplicate` entries of `revisions.delete`;
  * 2. `ownership` for Pods — every patch must succeed before step 3 (IMPL-3);
- * 3. `createPods` (slow-start batches, burst cap), then `deletePods` (only if `deletesAllowed`);
- *    `daemonSetAnnotations` (failed-pod back-off memory) together with the deletes;
+ * 3. `daemonSetAnnotations` (failed-pod back-off memory) first — if it cannot be written, failed
+ *    pods are not deleted in this pass; then `createPods` (slow-start batches, burst cap) and
+ *    `deletePods` (only if `deletesAllowed`). A create on a node where the same pass also deletes
+ *    runs after those deletes, and is skipped when one of them fails (surge safety);
  * 4. the `history-limit` entries of `revisions.delete`, only if step 3 fully succeeded;
  * 5. status (`statusChanged` only), always attempted (SYNC-8); `events`; `requeueAfterSeconds`.
  */
