@@ -27,6 +27,7 @@ export interface ConvergeRun {
   /** Milestones: % of N → ms. */
   readonly createdMs: Record<string, number | null>;
   readonly readyMs: Record<string, number | null>;
+  /** Reconcile passes started between the DaemonSet's creation and the end of the measurement. */
   readonly reconciles?: number;
   readonly limiterWaits?: number;
 }
@@ -103,9 +104,9 @@ async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unkno
 /** daemonless on a plane with `nodes` Ready nodes; the runner keeps running (for later phases). */
 export async function convergeDaemonless(bp: BenchPlane, nodes: number, dl: Daemonless): Promise<ConvergeRun> {
   await dl.runner.idle(30_000);
-  const before = dl.reports.length;
+  const before = dl.started();
   const r = await measure(bp, nodes, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), convergeDaemonSet()));
-  const run = { ...r, reconciles: dl.reports.length - before };
+  const run = { ...r, reconciles: dl.started() - before };
   log(`converge: daemonless ${JSON.stringify(run)}`);
   return run;
 }

@@ -26,6 +26,9 @@ import { rawGet } from './lib/raw.js';
 import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless } from './lib/workload.js';
 
 export interface ConvergedPass {
+  /** client-node as the controller uses it, or the shared-dispatcher prototype. */
+  readonly client: 'default' | 'shared-dispatcher';
+  readonly connections: number;
   readonly reads: number;
   readonly writes: number;
   readonly requests: number;
@@ -90,15 +93,18 @@ async function measureSize(plane: Awaited<ReturnType<typeof startBenchPlane>>, n
   const traffic = new ApiTraffic(plane.plane.server);
   const passes: ConvergedPass[] = [];
   try {
-    const reconcile = createReconciler({ cluster: new KubeCluster(kc, { managedResource: 'native' }), planOptions: { placement: 'affinity' } });
-    for (let i = 0; i < 3; i += 1) {
-      traffic.reset();
-      const t0 = performance.now();
-      const report = await reconcile(`${NAMESPACE}/${DS}`);
-      const ms = Math.round(performance.now() - t0);
-      await sleep(50);
-      const tr = traffic.snapshot();
-      passes.push({ reads: report.reads, writes: report.writes, requests: tr.requests, wireBytes: tr.wireBytes, decodedBytes: tr.decodedBytes, byRequest: tr.byRequest, ms });
+    for (const client of ['default', 'shared-dispatcher'] as const) {
+      const k = client === 'default' ? kc : benchKubeConfig(plane.plane.controllerKubeconfig, { shareDispatcher: true });
+      const reconcile = createReconciler({ cluster: new KubeCluster(k, { managedResource: 'native' }), planOptions: { placement: 'affinity' } });
+      for (let i = 0; i < 3; i += 1) {
+        traffic.reset();
+        const t0 = performance.now();
+        const report = await reconcile(`${NAMESPACE}/${DS}`);
+        const ms = Math.round(performance.now() - t0);
+        await sleep(50);
+        const tr = traffic.snapshot();
+        passes.push({ client, connections: tr.connections, reads: report.reads, writes: report.writes, requests: tr.requests, wireBytes: tr.wireBytes, decodedBytes: tr.decodedBytes, byRequest: tr.byRequest, ms });
+      }
     }
   } finally {
     traffic.close();

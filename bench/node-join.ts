@@ -32,6 +32,8 @@ export interface NodeJoinRun {
   readonly eligibleToPod: LatencyStats;
   readonly createToEligible: LatencyStats;
   readonly missing: number;
+  /** daemonless: reconcile passes started during the joins (joins × DaemonSets are needed). */
+  readonly reconciles?: number;
 }
 
 export interface NodeJoinResult {
@@ -88,6 +90,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
     const eligibleToPod: number[] = [];
     const createToEligible: number[] = [];
     let missing = 0;
+    const startedBefore = dl?.started() ?? 0;
     for (let j = 0; j < o.joins; j += 1) {
       const name = nodeName(o.baseNodes + j);
       const podsOf = (): number[] => [...t.pods.values()].filter((p) => p.node === name).map((p) => p.firstSeen);
@@ -106,7 +109,8 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       }
       await sleep(300);
     }
-    const run = { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible), missing };
+    const run = { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible), missing,
+      ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }) };
     log(`node-join: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify(run)}`);
     return run;
   } finally {

@@ -36,12 +36,12 @@ export function renderMarkdown(r: AllResults): string {
   const cr = r.convergedReconcile;
   if (cr) {
     for (const s of cr.sizes) {
-      const best = s.passes.reduce((a, b) => (b.writes < a.writes ? b : a));
+      const best = s.passes.filter((x) => x.client === 'default').reduce((a, b) => (b.writes < a.writes ? b : a));
       out.push(`| converged reconcile at ${s.nodes} nodes: writes / reads | 0 / ≤ 4 | ${best.writes} / ${best.reads} | ${verdict(best.writes === 0 && best.reads <= 4)} |`);
     }
     const big = cr.sizes[cr.sizes.length - 1];
     if (big) {
-      const p = big.passes[big.passes.length - 1];
+      const p = big.passes.filter((x) => x.client === 'default').pop();
       if (p) out.push(`| API bytes read per reconcile at ${big.nodes} nodes (decoded JSON / on the wire, gzip) | ≤ 2 MB | ${mbs(p.decodedBytes)} / ${mbs(p.wireBytes)} | ${verdict(p.decodedBytes <= 2e6)} |`);
     }
   }
@@ -76,27 +76,28 @@ export function renderMarkdown(r: AllResults): string {
   }
   if (ru) {
     out.push(`## Rolling update: ${ru.nodes} nodes, maxUnavailable ${ru.maxUnavailable} (budget ${ru.daemonless.budget})`, '',
-      '| | time to complete | max unavailable | samples | unready flaps (not caused by the update) |', '| --- | --- | --- | --- | --- |',
-      `| daemonless | ${ms(ru.daemonless.completeMs)} | ${ru.daemonless.maxUnavailable} | ${ru.daemonless.samples} | ${ru.daemonless.unreadyFlaps} |`,
-      `| upstream | ${ms(ru.upstream.completeMs)} | ${ru.upstream.maxUnavailable} | ${ru.upstream.samples} | ${ru.upstream.unreadyFlaps} |`, '');
+      '| | time to complete | max unavailable | samples | unready flaps (not caused by the update) | reconciles |', '| --- | --- | --- | --- | --- | --- |',
+      `| daemonless | ${ms(ru.daemonless.completeMs)} | ${ru.daemonless.maxUnavailable} | ${ru.daemonless.samples} | ${ru.daemonless.unreadyFlaps} | ${ru.daemonless.reconciles ?? ''} |`,
+      `| upstream | ${ms(ru.upstream.completeMs)} | ${ru.upstream.maxUnavailable} | ${ru.upstream.samples} | ${ru.upstream.unreadyFlaps} | |`, '');
   }
   if (j) {
     out.push(`## Node join: ${j.joins} joins into ${j.baseNodes} nodes with ${j.daemonSets} DaemonSets`, '',
-      '| | create → pod p50 | p90 | p99 | max | eligible → pod p50 | p99 | create → eligible p50 | missing pods |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      '| | create → pod p50 | p90 | p99 | max | eligible → pod p50 | p99 | create → eligible p50 | missing pods | reconciles |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [name, run] of [['daemonless', j.daemonless], ['upstream', j.upstream]] as const) {
       if (!run) continue;
-      out.push(`| ${name} | ${ms(run.createToPod.p50Ms)} | ${ms(run.createToPod.p90Ms)} | ${ms(run.createToPod.p99Ms)} | ${ms(run.createToPod.maxMs)} | ${ms(run.eligibleToPod.p50Ms)} | ${ms(run.eligibleToPod.p99Ms)} | ${ms(run.createToEligible.p50Ms)} | ${run.missing} |`);
+      out.push(`| ${name} | ${ms(run.createToPod.p50Ms)} | ${ms(run.createToPod.p90Ms)} | ${ms(run.createToPod.p99Ms)} | ${ms(run.createToPod.maxMs)} | ${ms(run.eligibleToPod.p50Ms)} | ${ms(run.eligibleToPod.p99Ms)} | ${ms(run.createToEligible.p50Ms)} | ${run.missing} | ${run.reconciles ?? ''} |`);
     }
     out.push('', 'A new node carries the `node.kubernetes.io/not-ready:NoSchedule` taint until it is Ready and node lifecycle removes it; no daemon pod may be placed before (daemon pods do not tolerate it), so create → pod includes that time for any controller.', '');
   }
   if (cr) {
-    out.push('## Converged reconcile', '', '| nodes | pass | reads | writes | requests | bytes decoded | bytes on the wire | time |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    out.push('## Converged reconcile', '', 'Client `default` = client-node as the controller uses it; `shared-dispatcher` = prototype reusing one undici dispatcher (client-node 2.0.1 opens a new connection per call).', '',
+      '| nodes | client | pass | reads | writes | requests | new connections | bytes decoded | bytes on the wire | time |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const s of cr.sizes) {
-      s.passes.forEach((p, i) => out.push(`| ${s.nodes} | ${i + 1} | ${p.reads} | ${p.writes} | ${p.requests} | ${mbs(p.decodedBytes)} | ${mbs(p.wireBytes)} | ${ms(p.ms)} |`));
+      s.passes.forEach((p, i) => out.push(`| ${s.nodes} | ${p.client} | ${(i % 3) + 1} | ${p.reads} | ${p.writes} | ${p.requests} | ${p.connections} | ${mbs(p.decodedBytes)} | ${mbs(p.wireBytes)} | ${ms(p.ms)} |`));
     }
     out.push('', 'Where the bytes go (last pass):', '', '| nodes | request | count | decoded | wire |', '| --- | --- | --- | --- | --- |');
     for (const s of cr.sizes) {
-      const p = s.passes[s.passes.length - 1];
+      const p = s.passes.filter((x) => x.client === 'default').pop();
       if (!p) continue;
       for (const [k, v] of Object.entries(p.byRequest).sort((x, y) => y[1].decodedBytes - x[1].decodedBytes)) out.push(`| ${s.nodes} | \`${k}\` | ${v.count} | ${mbs(v.decodedBytes)} | ${mbs(v.wireBytes)} |`);
     }

@@ -25,6 +25,8 @@ export interface RollingRun {
   readonly budgetExceeded: boolean;
   /** Pods that went unready while not being replaced (node heartbeat lapses under CPU pressure). */
   readonly unreadyFlaps: number;
+  /** daemonless: reconcile passes started during the update. */
+  readonly reconciles?: number;
 }
 
 export interface RollingResult {
@@ -67,6 +69,7 @@ export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable
     };
 
     const apps = admin.makeApiClient(AppsV1Api);
+    const startedBefore = dl?.started() ?? 0;
     const t0 = performance.now();
     await apps.patchNamespacedDaemonSet({
       namespace: NAMESPACE, name: CONVERGE_DS,
@@ -83,7 +86,8 @@ export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable
     };
     const end = await t.until(done, 300_000 + nodes * 2000, `rolling update of ${nodes} pods`);
     t.onEvent = null;
-    const run = { completeMs: Math.round(end - t0), maxUnavailable: maxSeen, samples, budget, budgetExceeded: maxSeen > budget, unreadyFlaps: t.unreadyFlaps - flapsBefore };
+    const run = { completeMs: Math.round(end - t0), maxUnavailable: maxSeen, samples, budget, budgetExceeded: maxSeen > budget, unreadyFlaps: t.unreadyFlaps - flapsBefore,
+      ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }) };
     log(`rolling-update: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify(run)}`);
     return run;
   } finally {

@@ -50,12 +50,19 @@ export class TokenBucket {
 export interface BenchKubeConfigOptions {
   /** Token bucket for every API call (watches included); null = unlimited. */
   readonly limiter?: TokenBucket | null;
+  /**
+   * Prototype: reuse one undici dispatcher for every request. client-node 2.0.1 builds a new
+   * undici Agent (so a new TCP+TLS connection) for each API call in applySecurityAuthentication.
+   */
+  readonly shareDispatcher?: boolean;
 }
 
 /** A KubeConfig loaded from a file whose API calls wait for the limiter first. */
 export function benchKubeConfig(path: string, options: BenchKubeConfigOptions = {}): KubeConfig {
   const limiter = options.limiter ?? null;
+  const share = options.shareDispatcher === true;
   class LimitedKubeConfig extends KubeConfig {
+
     override async applySecurityAuthentication(context: Parameters<KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
       if (limiter !== null) await limiter.take();
       return super.applySecurityAuthentication(context);
@@ -63,6 +70,13 @@ export function benchKubeConfig(path: string, options: BenchKubeConfigOptions = 
   }
   const kc = new LimitedKubeConfig();
   kc.loadFromFile(path);
+  if (share) {
+    // createDispatcher is private in the typings; the prototype memoizes it on the instance.
+    const target = kc as unknown as { createDispatcher: (...args: unknown[]) => unknown };
+    const original = target.createDispatcher.bind(kc);
+    let shared: unknown;
+    target.createDispatcher = (...args: unknown[]) => (shared ??= original(...args));
+  }
   return kc;
 }
 
@@ -76,6 +90,8 @@ interface UndiciRequest { readonly origin?: unknown; readonly method?: string; r
 
 export interface TrafficTotals {
   requests: number;
+  /** New TCP+TLS connections opened. */
+  connections: number;
   /** Response body bytes as received (compressed when the server compressed). */
   wireBytes: number;
   /** Response body bytes after content decoding (the JSON the client parses). */
@@ -84,7 +100,7 @@ export interface TrafficTotals {
   byRequest: Record<string, { count: number; wireBytes: number; decodedBytes: number }>;
 }
 
-const emptyTotals = (): TrafficTotals => ({ requests: 0, wireBytes: 0, decodedBytes: 0, byRequest: {} });
+const emptyTotals = (): TrafficTotals => ({ requests: 0, connections: 0, wireBytes: 0, decodedBytes: 0, byRequest: {} });
 
 /**
  * Counts the response traffic of undici requests to `origin` (e.g. https://127.0.0.1:6443).
@@ -96,6 +112,7 @@ export class ApiTraffic {
   private readonly onHeaders: (msg: unknown) => void;
   private readonly onChunk: (msg: unknown) => void;
   private readonly onTrailers: (msg: unknown) => void;
+  private readonly onConnected: (msg: unknown) => void;
 
   constructor(readonly origin: string) {
     const host = new URL(origin).host;
@@ -104,12 +121,18 @@ export class ApiTraffic {
       return typeof o === 'string' ? new URL(o).host === host : o instanceof URL ? o.host === host : false;
     };
     this.onHeaders = (msg) => {
-      const { request, response } = msg as { request: UndiciRequest; response: { headers: Buffer[] | string[] } };
+      const { request, response } = msg as { request: UndiciRequest; response: { headers: (Buffer | string)[] | Record<string, string | string[]> } };
       if (!mine(request)) return;
       let encoding = 'identity';
       const h = response.headers;
-      for (let i = 0; i + 1 < h.length; i += 2) {
-        if (String(h[i]).toLowerCase() === 'content-encoding') encoding = String(h[i + 1]).toLowerCase();
+      if (Array.isArray(h)) {
+        // HTTP/1.1: a flat [name, value, …] list.
+        for (let i = 0; i + 1 < h.length; i += 2) {
+          if (String(h[i]).toLowerCase() === 'content-encoding') encoding = String(h[i + 1]).toLowerCase();
+        }
+      } else {
+        // HTTP/2 (undici negotiates h2 with kube-apiserver): an object.
+        for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === 'content-encoding') encoding = String(v).toLowerCase();
       }
       const path = (request.path ?? '').split('?')[0] ?? '';
       this.pending.set(request, { key: `${request.method ?? 'GET'} ${normalizePath(path)}`, encoding, chunks: [] });
@@ -142,6 +165,12 @@ export class ApiTraffic {
       row.wireBytes += wire.length;
       row.decodedBytes += decoded;
     };
+    this.onConnected = (msg) => {
+      const { connectParams } = msg as { connectParams: { host?: string; hostname?: string; port?: string | number } };
+      const h = `${connectParams.hostname ?? ''}:${connectParams.port ?? ''}`;
+      if (h === host || connectParams.host === host) this.totals.connections += 1;
+    };
+    subscribe('undici:client:connected', this.onConnected);
     subscribe('undici:request:headers', this.onHeaders);
     subscribe('undici:request:bodyChunkReceived', this.onChunk);
     subscribe('undici:request:trailers', this.onTrailers);
@@ -156,6 +185,7 @@ export class ApiTraffic {
   }
 
   close(): void {
+    unsubscribe('undici:client:connected', this.onConnected);
     unsubscribe('undici:request:headers', this.onHeaders);
     unsubscribe('undici:request:bodyChunkReceived', this.onChunk);
     unsubscribe('undici:request:trailers', this.onTrailers);

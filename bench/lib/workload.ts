@@ -45,6 +45,8 @@ export interface Daemonless {
   readonly metrics: RecordingMetrics;
   /** Every reconcile report so far (with its end time, performance.now()). */
   readonly reports: (ReconcileReport & { readonly at: number })[];
+  /** Reconciles started so far (a pass still in flight has no report yet). */
+  readonly started: () => number;
   stop(): Promise<void>;
 }
 
@@ -53,9 +55,11 @@ export async function startDaemonless(kc: KubeConfig, options: { placement?: Pla
   const cluster = new KubeCluster(kc, { managedResource: 'native' });
   const metrics = new RecordingMetrics();
   const reports: (ReconcileReport & { at: number })[] = [];
+  let started = 0;
   const reconcile = createReconciler({ cluster, planOptions: { placement: options.placement ?? 'affinity' } });
   const runner = await runLocal({
     reconcile: async (key, signal) => {
+      started += 1;
       const r = await reconcile(key, signal);
       reports.push({ ...r, at: performance.now() });
       return r;
@@ -72,5 +76,5 @@ export async function startDaemonless(kc: KubeConfig, options: { placement?: Pla
     resyncEverySeconds: null,
     watch: true,
   });
-  return { runner, cluster, metrics, reports, stop: () => runner.stop() };
+  return { runner, cluster, metrics, reports, started: () => started, stop: () => runner.stop() };
 }
