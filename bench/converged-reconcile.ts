@@ -63,6 +63,8 @@ export interface ConvergedSize {
 
 export interface ConvergedResult {
   readonly sizes: ConvergedSize[];
+  /** Sizes that could not be measured, with the reason. */
+  readonly failed: Record<string, string>;
 }
 
 const DS = 'steady';
@@ -151,10 +153,12 @@ export async function runConvergedReconcile(options: { sizes: readonly number[];
   const sizes = [...options.sizes].sort((a, b) => a - b);
   const bp = await startBenchPlane('a', false);
   const out: ConvergedSize[] = [];
+  const failed: Record<string, string> = {};
   try {
     let have = 0;
     let created = false;
     for (const n of sizes) {
+      try {
       await addNodes(bp, have, n);
       have = n;
       if (!created) {
@@ -166,11 +170,16 @@ export async function runConvergedReconcile(options: { sizes: readonly number[];
       log(`converged-reconcile: ${n} nodes: reads ${last?.reads} writes ${last?.writes} ` +
         `bytes ${mb(last?.wireBytes ?? 0)} MB wire / ${mb(last?.decodedBytes ?? 0)} MB decoded`);
       out.push(r);
+      } catch (e) {
+        failed[String(n)] = e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e);
+        log(`converged-reconcile: ${n} nodes failed: ${failed[String(n)]}`);
+        break;
+      }
     }
   } finally {
     await bp.stop();
   }
-  return { sizes: out };
+  return { sizes: out, failed };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
