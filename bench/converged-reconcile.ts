@@ -159,17 +159,17 @@ export async function runConvergedReconcile(options: { sizes: readonly number[];
     let created = false;
     for (const n of sizes) {
       try {
-      await addNodes(bp, have, n);
-      have = n;
-      if (!created) {
-        await createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), daemonSet(DS));
-        created = true;
-      }
-      const r = await measureSize(bp, n, options.windowSeconds ?? 10);
-      const last = r.passes[r.passes.length - 1];
-      log(`converged-reconcile: ${n} nodes: reads ${last?.reads} writes ${last?.writes} ` +
-        `bytes ${mb(last?.wireBytes ?? 0)} MB wire / ${mb(last?.decodedBytes ?? 0)} MB decoded`);
-      out.push(r);
+        await addNodes(bp, have, n);
+        have = n;
+        if (!created) {
+          await createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), daemonSet(DS));
+          created = true;
+        }
+        const r = await measureSize(bp, n, options.windowSeconds ?? 10);
+        const last = r.passes[r.passes.length - 1];
+        log(`converged-reconcile: ${n} nodes: reads ${last?.reads} writes ${last?.writes} ` +
+          `bytes ${mb(last?.wireBytes ?? 0)} MB wire / ${mb(last?.decodedBytes ?? 0)} MB decoded`);
+        out.push(r);
       } catch (e) {
         failed[String(n)] = e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e);
         log(`converged-reconcile: ${n} nodes failed: ${failed[String(n)]}`);

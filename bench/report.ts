@@ -95,6 +95,7 @@ export function renderMarkdown(r: AllResults): string {
     for (const s of cr.sizes) {
       s.passes.forEach((p, i) => out.push(`| ${s.nodes} | ${p.client} | ${(i % 3) + 1} | ${p.reads} | ${p.writes} | ${p.requests} | ${p.connections} | ${mbs(p.decodedBytes)} | ${mbs(p.wireBytes)} | ${ms(p.ms)} |`));
     }
+    for (const [n, why] of Object.entries(cr.failed ?? {})) out.push('', `${n} nodes: not measured: ${why}`);
     out.push('', 'Where the bytes go (last pass):', '', '| nodes | request | count | decoded | wire |', '| --- | --- | --- | --- | --- |');
     for (const s of cr.sizes) {
       const p = s.passes.filter((x) => x.client === 'default').pop();
