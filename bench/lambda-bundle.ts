@@ -53,6 +53,9 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'no-sourcemap', description: 'as the stack, without the source map file', options: { sourcemap: false } },
 ];
 
+/** The heaviest dependencies, measured one by one. */
+export const PACKAGES = ['@kubernetes/client-node', 'undici', 'zod', '@aws-sdk/client-sqs', '@aws-sdk/client-secrets-manager', '@aws-lambda-powertools/tracer', '@aws-lambda-powertools/logger', '@middy/core'] as const;
+
 export interface BundleMeasure {
   readonly handler: HandlerName;
   readonly variant: string;
@@ -69,8 +72,16 @@ export interface BundleMeasure {
   readonly topPackages: { readonly name: string; readonly bytes: number }[];
 }
 
+/** One dependency bundled alone with the stack's options: its size and load time (what it adds to a cold start). */
+export interface PackageCost {
+  readonly name: string;
+  readonly bytes: number;
+  readonly loadMs: number;
+}
+
 export interface BundleResult {
   readonly nodeBaselineMs: number;
+  readonly packages: PackageCost[];
   readonly runs: number;
   readonly measures: BundleMeasure[];
 }
@@ -195,7 +206,19 @@ export async function runLambdaBundle(options: { runs: number; variants?: readon
       });
     }
   }
-  return { nodeBaselineMs, runs: options.runs, measures };
+  const packages: PackageCost[] = [];
+  for (const name of PACKAGES) {
+    const dir = join(outRoot, 'packages', name.replace(/[@/]/g, '_'));
+    mkdirSync(dir, { recursive: true });
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(entry, `import * as m from '${name}';\nexport const handler = async () => Object.keys(m).length;\n`);
+    const outfile = join(dir, 'index.mjs');
+    await build({ ...STACK_OPTIONS, entryPoints: [entry], outfile, absWorkingDir: root, nodePaths: [join(root, 'node_modules')] });
+    const loads: number[] = [];
+    for (let i = 0; i < options.runs; i += 1) loads.push(probe(outfile, 'reconcile', DUMMY_ENV).load);
+    packages.push({ name, bytes: statSync(outfile).size, loadMs: Math.round(percentile([...loads].sort((a, b) => a - b), 50)) });
+  }
+  return { nodeBaselineMs, packages, runs: options.runs, measures };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -116,6 +116,10 @@ export function renderMarkdown(r: AllResults): string {
     out.push('## Lambda bundles', '', `Cold init = import of the bundle + the first invocation (builds the composition root from dummy env; no network), in a fresh Node ${m.node} process, median of ${lb.runs}; a bare Node start with an empty module takes ${ms(lb.nodeBaselineMs)} on top and is not counted.`, '',
       '| variant | handler | bundle | source map | load | first invoke | cold init (p50) | p90 | first invoke outcome |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const x of lb.measures) out.push(`| ${x.variant} | ${x.handler} | ${mbs(x.bytes)} | ${mbs(x.sourceMapBytes)} | ${ms(x.loadMs)} | ${ms(x.firstInvokeMs)} | ${ms(x.initMs)} | ${ms(x.initP90Ms)} | ${x.outcome} |`);
+    if (lb.packages) {
+      out.push('', 'Each heavy dependency bundled alone with the stack\'s options (`import * as m from …`), load time in a fresh process:', '', '| package | bundle | load |', '| --- | --- | --- |');
+      for (const p of lb.packages) out.push(`| ${p.name} | ${mbs(p.bytes)} | ${ms(p.loadMs)} |`);
+    }
     out.push('', 'Largest contributors (stack variant, bytes in the minified bundle):', '', '| handler | packages |', '| --- | --- |');
     for (const x of lb.measures.filter((y) => y.variant === 'stack')) out.push(`| ${x.handler} | ${x.topPackages.slice(0, 8).map((p) => `${p.name} ${kb(p.bytes)}`).join(', ')} |`);
     out.push('');

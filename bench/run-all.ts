@@ -10,8 +10,10 @@
  * then the Lambda bundles and the cost table. Planes run one at a time.
  *
  *   npx tsx bench/run-all.ts [--quick] [--nodes 1000] [--sizes 1000,5000] [--joins 50] [--daemonsets 3] [--upstream-joins]
+ *                            [--only planes,converged-reconcile,lambda-bundle,cost]
+ * `--only` runs the named parts and keeps the other parts of the existing latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeCost, DEFAULT_INPUTS, type CostResult } from './cost.js';
@@ -52,6 +54,10 @@ async function main(): Promise<void> {
   const upstreamJoins = flags.bool('upstream-joins') || quick;
   const maxUnavailable = '10%';
   const floorConcurrency = flags.number('floor-concurrency', 128);
+  const only = flags.string('only', '').split(',').filter((x) => x !== '');
+  const runs = (part: string): boolean => only.length === 0 || only.includes(part);
+  const previousFile = join(resultsDir, 'latest.json');
+  const previous = only.length > 0 && existsSync(previousFile) ? (JSON.parse(readFileSync(previousFile, 'utf8')) as AllResults) : null;
   const started = Date.now();
   const errors: Record<string, string> = {};
   const attempt = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
@@ -75,7 +81,7 @@ async function main(): Promise<void> {
   const joinOptions = { baseNodes: nodes, daemonSets, joins };
 
   // Plane A: daemonless.
-  const a = await attempt('plane A (daemonless)', () => withPlane('a', false, nodes, async (bp) => {
+  const a = !runs('planes') ? null : await attempt('plane A (daemonless)', () => withPlane('a', false, nodes, async (bp) => {
     const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
     try {
       const converge = await convergeDaemonless(bp, nodes, dl);
@@ -87,23 +93,24 @@ async function main(): Promise<void> {
     }
   }));
   // Plane B: upstream.
-  const b = await attempt('plane B (upstream)', () => withPlane('b', true, nodes, async (bp) => {
+  const b = !runs('planes') ? null : await attempt('plane B (upstream)', () => withPlane('b', true, nodes, async (bp) => {
     const converge = await convergeUpstream(bp, nodes);
     const rolling = await attempt('rolling-update (upstream)', () => rollingPhase(bp, nodes, maxUnavailable, null));
     const join: NodeJoinRun | null = upstreamJoins ? await attempt('node-join (upstream)', () => joinPhase(bp, joinOptions, 1, null)) : null;
     return { converge, rolling, join };
   }));
   // Plane C: the floor.
-  const floor = await attempt('plane C (floor)', () => withPlane('c', false, nodes, (bp) => convergeFloor(bp, nodes, 'affinity', floorConcurrency)));
+  const floor = !runs('planes') ? null : await attempt('plane C (floor)', () => withPlane('c', false, nodes, (bp) => convergeFloor(bp, nodes, 'affinity', floorConcurrency)));
 
-  const converge = a && b && floor ? convergeResult(nodes, 'affinity', floorConcurrency, a.converge, b.converge, floor) : null;
-  const rollingUpdate = a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun) : null;
-  const nodeJoin: NodeJoinResult | null = a?.join ? { ...joinOptions, daemonless: a.join, upstream: b?.join ?? null } : null;
+  const converge = !runs('planes') ? previous?.converge ?? null : a && b && floor ? convergeResult(nodes, 'affinity', floorConcurrency, a.converge, b.converge, floor) : null;
+  const rollingUpdate = !runs('planes') ? previous?.rollingUpdate ?? null : a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun) : null;
+  const nodeJoin: NodeJoinResult | null = !runs('planes') ? previous?.nodeJoin ?? null : a?.join ? { ...joinOptions, daemonless: a.join, upstream: b?.join ?? null } : null;
 
   // Plane D: converged reconcile.
-  const convergedReconcile = await attempt('converged-reconcile', () => runConvergedReconcile({ sizes, windowSeconds: quick ? 3 : 10 }));
+  const convergedReconcile = !runs('converged-reconcile') ? previous?.convergedReconcile ?? null
+    : await attempt('converged-reconcile', () => runConvergedReconcile({ sizes, windowSeconds: quick ? 3 : 10 }));
 
-  const lambdaBundle = await attempt('lambda-bundle', () => runLambdaBundle({ runs: quick ? 3 : 7 }));
+  const lambdaBundle = !runs('lambda-bundle') ? previous?.lambdaBundle ?? null : await attempt('lambda-bundle', () => runLambdaBundle({ runs: quick ? 3 : 7 }));
 
   // Cost: the measured reconcile time at the size closest to 1,000 nodes.
   const at1000 = convergedReconcile?.sizes.reduce((best, s) => (Math.abs(s.nodes - 1000) < Math.abs(best.nodes - 1000) ? s : best));
@@ -113,8 +120,9 @@ async function main(): Promise<void> {
   const all: AllResults = {
     machine: machineFacts('v1.35.8'),
     mode: quick ? 'quick' : 'full',
-    durationSeconds: Math.round((Date.now() - started) / 1000),
-    converge, rollingUpdate, nodeJoin, convergedReconcile, lambdaBundle, cost, errors,
+    durationSeconds: Math.round((Date.now() - started) / 1000) + (previous?.durationSeconds ?? 0),
+    converge, rollingUpdate, nodeJoin, convergedReconcile, lambdaBundle, cost,
+    errors: { ...(previous?.errors ?? {}), ...errors },
   };
   mkdirSync(resultsDir, { recursive: true });
   // The mode is written into the report; a quick run overwrites the committed full results (git has them).
