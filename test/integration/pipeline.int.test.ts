@@ -13,20 +13,20 @@ import { randomBytes } from 'node:crypto';
 import type { V1DaemonSet, V1Pod } from '@kubernetes/client-node';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage, type DelayedMessage } from '../../lib/adapters/sqs/message-codec.js';
 import { createSqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue.js';
 import { TransientError } from '../../lib/app/errors.js';
 import { fanoutGroupId, messageGroupId } from '../../lib/events/identity.js';
 import { METRIC } from '../../lib/observability/ports.js';
-import { RecordingLogger, RecordingMetrics } from '../../lib/observability/recording.js';
+import { RecordingLogger, RecordingMetrics, type LogLine } from '../../lib/observability/recording.js';
 import { startWebhookServer, type WebhookServer } from '../../lib/runner/webhook-server.js';
 import { freePort } from '../support/control-plane.js';
 import { eventually } from '../support/eventually.js';
 import { createReadyNodes, deleteNodes, nodeObject } from '../support/nodes.js';
 import {
   applyObject, deleteWebhookConfiguration, invokeWithMessages, lambdaContext, makeServingCert, queueArn, queueDepth, receiveMessages,
-  scopedWebhookConfiguration, sendRaw, sendToStandardQueue, sleep, startFunctionUrl, startPipelineRunner, SwitchableQueue, toSqsRecord,
+  scopedWebhookConfiguration, sendRaw, sendToStandardQueue, sleep, slowDaemonSetAdmission, startFunctionUrl, startSlowAdmission, startPipelineRunner, SwitchableQueue, toSqsRecord,
   unreachablePodAdmission, untilWebhookCalled, type PipelineRunner, type TlsMaterial,
 } from '../support/pipeline.js';
 import { createQueues, receiveAll, sqsClient, startSqsServer, type SqsServer } from '../support/sqs-server.js';
@@ -41,12 +41,15 @@ const ROUTE_LABEL = 'pipeline.test.daemonless.io/route';
 const SUITE_LABEL = 'pipeline.test.daemonless.io/suite';
 /** On namespaces whose pod creates are made to fail. */
 const BROKEN_LABEL = 'pipeline.test.daemonless.io/broken-pod-admission';
+/** On namespaces where DaemonSet creates are held by a slow admission webhook. */
+const SLOW_LABEL = 'pipeline.test.daemonless.io/slow-admission';
 const RUNNER_ROUTE = `runner-${RUN}`;
 const LAMBDA_ROUTE = `lambda-${RUN}`;
 const SECRET = `pipeline-${randomBytes(12).toString('hex')}`;
 const RUNNER_HOOK = `daemonless-pipeline-runner-${RUN}`;
 const LAMBDA_HOOK = `daemonless-pipeline-lambda-${RUN}`;
 const BROKEN_HOOK = `daemonless-pipeline-unreachable-${RUN}`;
+const SLOW_HOOK = `daemonless-pipeline-slow-${RUN}`;
 
 let sqs: SqsServer;
 let client: SQSClient;
@@ -55,6 +58,7 @@ let hookServer: WebhookServer;
 /** The runner-route webhook server (HTTPS, the runner's handleWebhook) forwards to the current test's runner queue. */
 const hookQueue = new SwitchableQueue();
 const hookMetrics = new RecordingMetrics();
+const hookLogger = new RecordingLogger();
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -75,7 +79,7 @@ beforeAll(async () => {
     auth: { secrets: [SECRET], mode: 'path', required: true },
     managed: 'native',
     maxBytes: 1024 * 1024,
-    logger: new RecordingLogger(),
+    logger: hookLogger,
     metrics: hookMetrics,
     now: Date.now,
   }, { tls: { cert: tls.cert, key: tls.key } });
@@ -89,7 +93,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of [RUNNER_HOOK, LAMBDA_HOOK, BROKEN_HOOK]) await deleteWebhookConfiguration(kubectl, name);
+  for (const name of [RUNNER_HOOK, LAMBDA_HOOK, BROKEN_HOOK, SLOW_HOOK]) await deleteWebhookConfiguration(kubectl, name);
   await hookServer?.close();
   client?.destroy();
   await sqs?.stop();
@@ -161,15 +165,19 @@ function podsPerNodeMonitor(namespace: string) {
 const uids = (pods: readonly V1Pod[]) => Object.fromEntries(pods.map((p) => [podNode(p), p.metadata?.uid]));
 
 /** A namespace, nodes with this test's labels, fresh ElasticMQ queues and a runner the webhook forwards to. */
-async function scenario(id: string, o: { nodes: number; maxReceives?: number; alsoManages?: readonly string[] }) {
+async function scenario(id: string, o: { nodes: number; maxReceives?: number; alsoManages?: readonly string[]; namespaceLabels?: Record<string, string>; diagnose?: boolean }) {
   const ns = `pl-${RUN}-${id}`;
-  await createNamespace(ns);
+  await createNamespace(ns, o.namespaceLabels);
   const queues = await createQueues(client, { maxReceiveCount: o.maxReceives ?? 5, visibilityTimeout: 30 });
   const p: PipelineRunner = await startPipelineRunner({
     kubeconfig: plane.controllerKubeconfig, client, queueUrl: queues.fifoUrl, delayQueueUrl: queues.delayUrl,
     namespaces: [ns, ...(o.alsoManages ?? [])], ...(o.maxReceives === undefined ? {} : { maxReceives: o.maxReceives }),
   });
   cleanups.push(() => p.stop());
+  if (o.diagnose !== false) onTestFailed(() => {
+    const notable = (lines: readonly LogLine[]) => lines.slice(-80).map((l) => `${l.level} ${l.message} ${JSON.stringify(l.fields)}`);
+    console.error(['webhook server:', ...notable(hookLogger.lines), 'runner:', ...notable(p.logger.lines)].join('\n'));
+  });
   hookQueue.target = p.runner.queue;
   cleanups.push(async () => { hookQueue.target = null; });
   // The runner's one resync at start has run (the periodic one is off).
@@ -212,6 +220,15 @@ async function breakPodCreates(namespace: string): Promise<() => Promise<void>> 
       expect(r.code).toBe(0);
     }, { timeoutMs: 30_000, what: 'pod creates working again' });
   };
+}
+
+/**
+ * The key once more, now that kubectl has returned and the object is stored. A webhook's key can be
+ * reconciled before the object it announces is stored (see "a change announced by admission…"
+ * below); the tests about other things do not depend on winning that race.
+ */
+async function enqueueStored(p: PipelineRunner, key: string): Promise<void> {
+  await p.runner.queue.enqueue([{ key, dedupId: `stored-${key}-${Date.now()}` }]);
 }
 
 const reconcileBody = (key: string, dedupId: string, observedAt?: number) =>
@@ -310,6 +327,8 @@ describe('pipeline: kube-apiserver → admission webhook (TLS) → ElasticMQ →
     // Both DaemonSets come in through the webhook; every pod create of the first one fails with 500.
     await kubectl(['apply', '-f', '-'], daemonSet(poisonNs, s.selector, RUNNER_ROUTE));
     await kubectl(['apply', '-f', '-'], daemonSet(s.ns, s.selector, RUNNER_ROUTE));
+    await enqueueStored(s.p, poisonKey);
+    await enqueueStored(s.p, s.key);
     await readyPodsOn(s.ns, s.nodes);
     await statusConverged(s.ns, 2);
 
@@ -342,6 +361,7 @@ describe('pipeline: kube-apiserver → admission webhook (TLS) → ElasticMQ →
     const [n0, n1, n2] = s.nodes as [string, string, string];
     await kubectl(['label', 'node', n0, n1, 'role=daemon']);
     await kubectl(['apply', '-f', '-'], daemonSet(s.ns, eligible, RUNNER_ROUTE));
+    await enqueueStored(s.p, s.key);
     const pods = await readyPodsOn(s.ns, [n0, n1]);
     await statusConverged(s.ns, 2);
     await settled(s.p, s.queues);
@@ -349,6 +369,7 @@ describe('pipeline: kube-apiserver → admission webhook (TLS) → ElasticMQ →
     // The webhook's queue goes away: admission is still allowed, the events are lost.
     hookQueue.target = createSqsWorkQueue({ client, queueUrl: sqs.queueUrl(`missing-${RUN}.fifo`) });
     const lostBefore = hookMetrics.get(METRIC.enqueueFailures);
+    const reportsMark = s.p.reports.length;
     const reconcilesBefore = s.p.reports.length + s.p.failures.length;
     await kubectl(['label', 'node', n2, 'role=daemon']);
     const victim = pods.find((p) => podNode(p) === n0)!;
@@ -362,10 +383,44 @@ describe('pipeline: kube-apiserver → admission webhook (TLS) → ElasticMQ →
     hookQueue.target = s.p.runner.queue;
     expect(await s.p.runner.resync()).toBe(1);
     const healed = await readyPodsOn(s.ns, [n0, n1, n2]);
-    expect(s.p.reports.slice(reconcilesBefore).find((r) => r.key === s.key)).toMatchObject({ podsCreated: 2 });
+    // (The pass that created them may still be recording its Events when the pods are Ready.)
+    await eventually(() => expect(s.p.reports.slice(reportsMark).filter((r) => r.key === s.key && r.podsCreated > 0).map((r) => r.podsCreated)).toEqual([2]), { timeoutMs: 10_000 });
     expect(uids(healed)[n1]).toBe(uids(pods)[n1]);
     expect(uids(healed)[n0]).not.toBe(victim.metadata?.uid);
     await statusConverged(s.ns, 3);
+  });
+});
+
+describe('a change announced by admission is reconciled before it is stored (known race)', () => {
+  // kube-apiserver calls validating webhooks before it stores the object, all at once, and stores it
+  // when the slowest has answered. Here a second admission webhook (a slow policy engine) holds a
+  // DaemonSet create for 3 s: the project's webhook has long enqueued the key, the runner reconciles
+  // it, reads no DaemonSet ("missing", a success) and acknowledges the message. No other event is due
+  // for this DaemonSet, so it waits for the next resync (300 s by default). Any admission-derived key
+  // can lose this race (node label/taint changes, template updates, pod status); on a loaded machine
+  // it happens without a slow webhook too.
+  let s: Awaited<ReturnType<typeof scenario>>;
+  beforeAll(async () => {
+    s = await scenario('race', { nodes: 2, namespaceLabels: { [SLOW_LABEL]: RUN }, diagnose: false });
+    const slow = await startSlowAdmission(tls, 3000);
+    cleanups.push(() => slow.close());
+    await applyObject(kubectl, slowDaemonSetAdmission({ name: SLOW_HOOK, url: slow.url, caBundle: tls.caBundle, namespaceLabels: { [SLOW_LABEL]: RUN } }));
+    cleanups.push(() => deleteWebhookConfiguration(kubectl, SLOW_HOOK));
+    // A probe the project's webhook does not match (no route label): only the slow one is called.
+    await untilWebhookCalled(() => kubectl(['create', '--dry-run=server', '-f', '-'], daemonSet(s.ns, s.selector, null)), () => slow.calls);
+
+    const started = Date.now();
+    await kubectl(['apply', '-f', '-'], daemonSet(s.ns, s.selector, RUNNER_ROUTE));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    // While the create was held, the key came through the queue and its reconcile found nothing.
+    expect(s.p.reports.filter((r) => r.key === s.key)).toEqual([expect.objectContaining({ missing: true, writes: 0 })]);
+  });
+
+  // Expected to fail until the pipeline takes a second look at admission-derived keys once the
+  // change can be stored (for example a short requeue of keys whose event is seconds old); then
+  // `it.fails` becomes `it`.
+  it.fails('converges the DaemonSet without waiting for the resync', async () => {
+    await readyPodsOn(s.ns, s.nodes, 20_000);
   });
 });
 
@@ -396,7 +451,7 @@ describe('pipeline through the Lambda handlers, in the shapes AWS invokes them',
     vi.stubEnv('DAEMONLESS_CLUSTER_AUTH', 'kubeconfig');
     vi.stubEnv('DAEMONLESS_KUBECONFIG', plane.controllerKubeconfig);
     vi.stubEnv('DAEMONLESS_MAX_RECEIVES', '3');
-    vi.stubEnv('DAEMONLESS_LOG_LEVEL', 'ERROR');
+    vi.stubEnv('DAEMONLESS_LOG_LEVEL', 'WARN');
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
     vi.stubEnv('AWS_REGION', 'us-east-1');
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
@@ -417,7 +472,8 @@ describe('pipeline through the Lambda handlers, in the shapes AWS invokes them',
 
     const selector = { [SUITE_LABEL]: `${RUN}-lambda` };
     const nodes = [`pl-${RUN}-lambda-n0`, `pl-${RUN}-lambda-n1`];
-    await addNodes(nodes, { ...selector, [ROUTE_LABEL]: LAMBDA_ROUTE });
+    // Nodes outside the webhook's sight: no fan-outs, so the function sees this test's keys only.
+    await addNodes(nodes, selector);
 
     // 1. kube-apiserver → Function URL → webhook function: a real AdmissionReview, allowed, key enqueued.
     await kubectl(['apply', '-f', '-'], daemonSet(ns, selector, LAMBDA_ROUTE));

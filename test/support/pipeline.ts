@@ -403,3 +403,65 @@ export async function invokeWithMessages(client: SQSClient, queueUrl: string, ar
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---- A slow admission webhook ----
+
+export interface SlowAdmission {
+  readonly url: string;
+  /** AdmissionReviews answered so far. */
+  readonly calls: number;
+  close(): Promise<void>;
+}
+
+/**
+ * An admission webhook that allows everything after `delayMs`, as a busy policy engine does.
+ * kube-apiserver calls validating webhooks in parallel and stores the object only when the slowest
+ * has answered, so a registration for it delays persistence while the other webhooks have long
+ * answered.
+ */
+export async function startSlowAdmission(tls: TlsMaterial, delayMs: number): Promise<SlowAdmission> {
+  const state = { calls: 0 };
+  const server = createHttpsServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+      const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { apiVersion?: string; request?: { uid?: string } };
+      await sleep(delayMs);
+      state.calls += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ apiVersion: review.apiVersion ?? 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request?.uid ?? '', allowed: true } }));
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}/`,
+    get calls() { return state.calls; },
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** A registration of a slow admission webhook for DaemonSet creates in namespaces with `namespaceLabels`. */
+export function slowDaemonSetAdmission(o: { name: string; url: string; caBundle: string; namespaceLabels: Record<string, string> }): KubeObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: o.name },
+    webhooks: [{
+      name: 'slow.daemonsets.test.daemonless.io',
+      admissionReviewVersions: ['v1'],
+      clientConfig: { url: o.url, caBundle: o.caBundle },
+      sideEffects: 'None',
+      failurePolicy: 'Ignore',
+      timeoutSeconds: 10,
+      rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['daemonsets'], scope: 'Namespaced' }],
+      namespaceSelector: { matchLabels: o.namespaceLabels },
+    }],
+  };
+}
