@@ -66,7 +66,7 @@ const MILESTONES = [50, 90, 99, 100] as const;
  * went NotReady under CPU pressure holds its pod back for both controllers): then 100 % is null.
  */
 async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unknown>): Promise<Omit<ConvergeRun, 'reconciles' | 'limiterWaits'>> {
-  const tracker = await PodTracker.start(plainKubeConfig(bp.plane.adminKubeconfig), NAMESPACE, `app=${CONVERGE_DS}`);
+  const tracker = await PodTracker.start(bp.plane.adminKubeconfig, NAMESPACE, `app=${CONVERGE_DS}`);
   const created: Record<string, number | null> = {};
   const ready: Record<string, number | null> = {};
   for (const m of MILESTONES) { created[m] = null; ready[m] = null; }

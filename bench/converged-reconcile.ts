@@ -74,9 +74,8 @@ function shape(r: { wireBytes: number; decodedBytes: number }): ReadShape {
 }
 
 async function measureSize(plane: Awaited<ReturnType<typeof startBenchPlane>>, nodes: number, windowSeconds: number): Promise<ConvergedSize> {
-  const admin = plainKubeConfig(plane.plane.adminKubeconfig);
   // Converge with the local runner, then stop it.
-  const tracker = await PodTracker.start(admin, NAMESPACE, `app=${DS}`);
+  const tracker = await PodTracker.start(plane.plane.adminKubeconfig, NAMESPACE, `app=${DS}`);
   const dl = await startDaemonless(benchKubeConfig(plane.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
   try {
     await tracker.until(() => tracker.counts().ready >= Math.ceil(nodes * 0.99) && tracker.pods.size >= nodes, 300_000 + nodes * 400, `${nodes} pods Ready`);

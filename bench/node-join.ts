@@ -10,13 +10,12 @@
  *
  *   npx tsx bench/node-join.ts [--base-nodes 1000] [--daemonsets 3] [--joins 50] [--upstream] [--quick]
  */
-import { Watch, type V1Node } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { nodeObject } from '../test/support/nodes.js';
 import { log, parseFlags, percentile, sleep } from './lib/args.js';
 import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
 import { addNodes, nodeName, startBenchPlane, type BenchPlane } from './lib/plane.js';
-import { PodTracker } from './lib/pods.js';
+import { ChildWatch, PodTracker } from './lib/pods.js';
 import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
 
 export interface LatencyStats {
@@ -57,18 +56,14 @@ export function stats(values: readonly number[]): LatencyStats {
   return { samples: s.length, p50Ms: r(percentile(s, 50)), p90Ms: r(percentile(s, 90)), p99Ms: r(percentile(s, 99)), maxMs: r(s[s.length - 1] ?? Number.NaN) };
 }
 
-const eligible = (n: V1Node): boolean =>
-  (n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false) &&
-  !(n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable');
-
 /**
  * The joins on a plane with `baseNodes` nodes, where `existing` DaemonSets already run; creates the
  * missing ones (join-k) up to `o.daemonSets` and waits for them first. `dl` null = upstream.
  */
 export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: number, dl: Daemonless | null): Promise<NodeJoinRun> {
   const admin = plainKubeConfig(bp.plane.adminKubeconfig);
-  const t = await PodTracker.start(admin, NAMESPACE);
-  const abort: AbortController[] = [];
+  const t = await PodTracker.start(bp.plane.adminKubeconfig, NAMESPACE);
+  const stops: (() => void)[] = [];
   try {
     for (let k = existing; k < o.daemonSets; k += 1) await createDaemonSet(admin, daemonSet(`join-${k}`));
     const want = o.baseNodes * o.daemonSets;
@@ -79,12 +74,12 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
 
     // Node watch: when each joining node becomes eligible.
     const eligibleAt = new Map<string, number>();
-    const nodeWatch = new Watch(admin);
-    abort.push(await nodeWatch.watch('/api/v1/nodes', {}, (_type: string, n: V1Node) => {
-      const name = n.metadata?.name ?? '';
-      if (!eligibleAt.has(name) && eligible(n)) eligibleAt.set(name, performance.now());
-    }, () => undefined));
-    await sleep(500);
+    const nodeWatch = new ChildWatch(bp.plane.adminKubeconfig, '/api/v1/nodes', undefined, (_type, o, at) => {
+      const name = String(o?.name ?? '');
+      if (o && !eligibleAt.has(name) && o.eligible === true) eligibleAt.set(name, at);
+    });
+    stops.push(() => nodeWatch.stop());
+    await nodeWatch.ready();
 
     const createToPod: number[] = [];
     const eligibleToPod: number[] = [];
@@ -114,7 +109,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
     log(`node-join: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify(run)}`);
     return run;
   } finally {
-    for (const a of abort) a.abort();
+    for (const stop of stops) stop();
     t.stop();
   }
 }

@@ -48,7 +48,7 @@ export function budgetOf(value: string, nodes: number): number {
  */
 export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable: string, dl: Daemonless | null): Promise<RollingRun> {
   const admin = plainKubeConfig(bp.plane.adminKubeconfig);
-  const t = await PodTracker.start(admin, NAMESPACE, `app=${CONVERGE_DS}`);
+  const t = await PodTracker.start(bp.plane.adminKubeconfig, NAMESPACE, `app=${CONVERGE_DS}`);
   try {
     await t.until(() => t.counts().ready >= Math.ceil(nodes * 0.99) && t.pods.size === nodes, 120_000 + nodes * 600, `${nodes} pods Ready (v1)`);
     if (dl !== null) await dl.runner.idle(120_000);

@@ -1,10 +1,16 @@
 /**
- * Watches the pods of one namespace (LIST, then WATCH from its resourceVersion) and keeps, per pod,
- * when it was first seen, when it became Ready, its target node and revision hash. Timestamps are
- * local `performance.now()` values of the moment the event arrived.
+ * Tracks the pods of one namespace through a watcher in its own process (lib/watch-child.ts) and
+ * keeps, per pod, when it was first seen, when it became Ready, its target node and revision hash.
+ * Times are `performance.now()` values of this process, converted from the child's epoch times.
  */
-import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { sleep } from './args.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export { targetNode } from './pod-fields.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface TrackedPod {
   readonly name: string;
@@ -17,37 +23,66 @@ export interface TrackedPod {
   deleted: boolean;
 }
 
-export function targetNode(pod: V1Pod): string | null {
-  if (pod.spec?.nodeName) return pod.spec.nodeName;
-  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-  for (const t of terms) {
-    for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.values?.[0]) return f.values[0];
-  }
-  return null;
-}
+interface Line { t: number; type: string; o?: Record<string, unknown>; names?: string[] }
 
-const podReady = (p: V1Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** A watcher child process; `onLine` gets each event with its time on this process's performance clock. */
+export class ChildWatch {
+  private readonly child: ChildProcess;
+  private firstList: Promise<void>;
+
+  constructor(kubeconfig: string, path: string, labelSelector: string | undefined, onLine: (type: string, o: Record<string, unknown> | undefined, at: number, names?: string[]) => void) {
+    this.child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'bench/lib/watch-child.ts'), kubeconfig, path, ...(labelSelector ? [labelSelector] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let listed: () => void = () => undefined;
+    this.firstList = new Promise((r) => { listed = r; });
+    const rl = createInterface({ input: this.child.stdout as NodeJS.ReadableStream });
+    rl.on('line', (text) => {
+      let line: Line;
+      try {
+        line = JSON.parse(text) as Line;
+      } catch {
+        return;
+      }
+      const at = line.t - performance.timeOrigin;
+      onLine(line.type, line.o, at, line.names);
+      if (line.type === 'LISTED') listed();
+    });
+  }
+
+  ready(timeoutMs = 30_000): Promise<void> {
+    return Promise.race([this.firstList, new Promise<void>((_, rej) => setTimeout(() => rej(new Error('watcher did not list in time')), timeoutMs).unref())]);
+  }
+
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+}
 
 export class PodTracker {
   readonly pods = new Map<string, TrackedPod>();
-  private controller: AbortController | null = null;
-  private stopped = false;
+  private watch: ChildWatch | null = null;
   private listeners = new Set<() => void>();
   /** Ready → not Ready transitions of pods that were not being deleted (a simulated node under CPU pressure). */
   unreadyFlaps = 0;
   /** Called on every event, after the tracker updated (for samplers). */
   onEvent: ((type: string, pod: TrackedPod) => void) | null = null;
 
-  private constructor(private readonly kc: KubeConfig, readonly namespace: string, readonly labelSelector: string | undefined) {}
+  private constructor(readonly namespace: string) {}
 
-  static async start(kc: KubeConfig, namespace: string, labelSelector?: string): Promise<PodTracker> {
-    const t = new PodTracker(kc, namespace, labelSelector);
-    await t.listAndWatch();
+  static async start(kubeconfig: string, namespace: string, labelSelector?: string): Promise<PodTracker> {
+    const t = new PodTracker(namespace);
+    t.watch = new ChildWatch(kubeconfig, `/api/v1/namespaces/${namespace}/pods`, labelSelector, (type, o, at, names) => t.apply(type, o, at, names));
+    await t.watch.ready();
     return t;
   }
 
-  private apply(type: string, pod: V1Pod, at: number): void {
-    const name = pod.metadata?.name ?? '';
+  private apply(type: string, o: Record<string, unknown> | undefined, at: number, names?: string[]): void {
+    if (type === 'LISTED') {
+      const keep = new Set(names ?? []);
+      for (const name of [...this.pods.keys()]) if (!keep.has(name)) this.apply('DELETED', { name }, at);
+      return;
+    }
+    if (o === undefined) return;
+    const name = String(o.name ?? '');
     let p = this.pods.get(name);
     if (type === 'DELETED') {
       if (p) {
@@ -59,10 +94,10 @@ export class PodTracker {
         p = { name, node: null, hash: null, ready: false, terminating: false, firstSeen: at, readyAt: null, deleted: false };
         this.pods.set(name, p);
       }
-      p.node = targetNode(pod);
-      p.hash = pod.metadata?.labels?.['controller-revision-hash'] ?? null;
-      p.terminating = !!pod.metadata?.deletionTimestamp;
-      const ready = podReady(pod);
+      p.node = (o.node as string | null) ?? null;
+      p.hash = (o.hash as string | null) ?? null;
+      p.terminating = o.terminating === true;
+      const ready = o.ready === true;
       if (ready && p.readyAt === null) p.readyAt = at;
       if (p.ready && !ready && !p.terminating) this.unreadyFlaps += 1;
       p.ready = ready;
@@ -71,52 +106,13 @@ export class PodTracker {
     for (const l of this.listeners) l();
   }
 
-  private async listAndWatch(): Promise<void> {
-    const core = this.kc.makeApiClient(CoreV1Api);
-    const list = await core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector });
-    const now = performance.now();
-    for (const pod of list.items) this.apply('ADDED', pod, now);
-    let rv = list.metadata?.resourceVersion;
-    const watch = new Watch(this.kc);
-    const loop = async (): Promise<void> => {
-      while (!this.stopped) {
-        await new Promise<void>((resolve) => {
-          watch.watch(`/api/v1/namespaces/${this.namespace}/pods`,
-            { allowWatchBookmarks: true, ...(this.labelSelector ? { labelSelector: this.labelSelector } : {}), ...(rv ? { resourceVersion: rv } : {}) },
-            (type: string, obj: V1Pod) => {
-              const v = obj?.metadata?.resourceVersion;
-              if (type === 'ERROR') { rv = undefined; return; }
-              if (v) rv = v;
-              if (type === 'BOOKMARK') return;
-              this.apply(type, obj, performance.now());
-            },
-            () => resolve())
-            .then((c) => { this.controller = c; if (this.stopped) c.abort(); })
-            .catch(() => resolve());
-        });
-        if (this.stopped) return;
-        if (rv === undefined) {
-          // Expired: relist.
-          const again = await core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector });
-          const at = performance.now();
-          const seen = new Set<string>();
-          for (const pod of again.items) { this.apply('MODIFIED', pod, at); seen.add(pod.metadata?.name ?? ''); }
-          for (const name of [...this.pods.keys()]) if (!seen.has(name)) this.apply('DELETED', { metadata: { name } }, at);
-          rv = again.metadata?.resourceVersion;
-        }
-        await sleep(50);
-      }
-    };
-    void loop();
-  }
-
   /** Resolves when `predicate` holds (checked on every event and every 500 ms), or rejects after timeoutMs. */
   until(predicate: () => boolean, timeoutMs: number, what: string): Promise<number> {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolvePromise, reject) => {
       const check = (): void => {
         if (predicate()) {
           done();
-          resolve(performance.now());
+          resolvePromise(performance.now());
         }
       };
       const timer = setInterval(check, 500);
@@ -145,7 +141,6 @@ export class PodTracker {
   }
 
   stop(): void {
-    this.stopped = true;
-    this.controller?.abort();
+    this.watch?.stop();
   }
 }

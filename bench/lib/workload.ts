@@ -5,7 +5,8 @@ import { emitEventVia, listDaemonSetsVia } from '../../lib/app/cluster-ports.js'
 import { createReconciler } from '../../lib/app/reconcile-key.js';
 import type { ReconcileReport } from '../../lib/app/ports.js';
 import type { PlacementMode } from '../../lib/core/index.js';
-import { silentLogger } from '../../lib/observability/ports.js';
+import { METRIC, type AppLogger, type LogFields } from '../../lib/observability/ports.js';
+import { log } from './args.js';
 import { RecordingMetrics } from '../../lib/observability/recording.js';
 import { runLocal, type LocalRunner } from '../../lib/runner/local-runner.js';
 
@@ -39,6 +40,12 @@ export async function createDaemonSet(kc: KubeConfig, ds: V1DaemonSet): Promise<
   return kc.makeApiClient(AppsV1Api).createNamespacedDaemonSet({ namespace: NAMESPACE, body: ds });
 }
 
+/** The runner's warnings and errors on stderr (watch restarts, failed reconciles); nothing else. */
+function warnLogger(fields: LogFields = {}): AppLogger {
+  const emit = (level: string) => (message: string, more: LogFields = {}): void => log(`[daemonless ${level}] ${message} ${JSON.stringify({ ...fields, ...more }).slice(0, 300)}`);
+  return { debug: () => undefined, info: () => undefined, warn: emit('warn'), error: emit('error'), child: (more) => warnLogger({ ...fields, ...more }) };
+}
+
 export interface Daemonless {
   readonly runner: LocalRunner;
   readonly cluster: KubeCluster;
@@ -66,7 +73,7 @@ export async function startDaemonless(kc: KubeConfig, options: { placement?: Pla
     },
     listDaemonSets: listDaemonSetsVia(cluster),
     emitEvent: emitEventVia(cluster, 'native'),
-    logger: silentLogger,
+    logger: warnLogger(),
     metrics,
     kubeConfig: kc,
   }, {
@@ -76,5 +83,13 @@ export async function startDaemonless(kc: KubeConfig, options: { placement?: Pla
     resyncEverySeconds: null,
     watch: true,
   });
-  return { runner, cluster, metrics, reports, started: () => started, stop: () => runner.stop() };
+  // Progress on stderr every 10 s: passes started / finished, failures, queue depth.
+  const progress = setInterval(() => {
+    const depth = runner.fifo?.depth();
+    const last = reports[reports.length - 1];
+    log(`[daemonless] reconciles started ${started}, finished ${reports.length}, failed ${metrics.get(METRIC.reconcileErrors)}; ` +
+      `queue ${JSON.stringify(depth)}; last ${last ? `${last.key} +${last.podsCreated}/-${last.podsDeleted} reads ${last.reads} writes ${last.writes}` : '—'}`);
+  }, 10_000);
+  progress.unref();
+  return { runner, cluster, metrics, reports, started: () => started, stop: () => { clearInterval(progress); return runner.stop(); } };
 }
