@@ -6,7 +6,8 @@
  * owner references and node affinity, the DaemonSet status counters and observedGeneration, and the
  * ControllerRevisions. See test/support/differential-*.ts.
  *
- * Reproduce or explore: DAEMONLESS_DIFF_SEED=<n> DAEMONLESS_DIFF_SCENARIOS=<count>
+ * Reproduce or explore: DAEMONLESS_DIFF_SEED=<n> DAEMONLESS_DIFF_SCENARIOS=<count> (default 8)
+ *   [DAEMONLESS_DIFF_ONLY=s4] [DAEMONLESS_DIFF_VERBOSE=1]
  *   npx vitest run --project integration test/integration/differential.int.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
