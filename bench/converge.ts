@@ -103,7 +103,7 @@ async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unkno
 
 /** daemonless on a plane with `nodes` Ready nodes; the runner keeps running (for later phases). */
 export async function convergeDaemonless(bp: BenchPlane, nodes: number, dl: Daemonless): Promise<ConvergeRun> {
-  await dl.runner.idle(30_000);
+  await dl.runner.idle(60_000).catch((e: unknown) => log(`converge: daemonless not idle before the DaemonSet: ${String(e)}`));
   const before = dl.started();
   const r = await measure(bp, nodes, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), convergeDaemonSet()));
   const run = { ...r, reconciles: dl.started() - before };

@@ -33,6 +33,8 @@ export interface NodeJoinRun {
   readonly missing: number;
   /** daemonless: reconcile passes started during the joins (joins × DaemonSets are needed). */
   readonly reconciles?: number;
+  /** daemonless: messages already waiting in its queue when the joins started. */
+  readonly queuedAtStart?: number;
 }
 
 export interface NodeJoinResult {
@@ -48,6 +50,8 @@ export interface NodeJoinOptions {
   readonly daemonSets: number;
   readonly joins: number;
   readonly upstream?: boolean;
+  /** How long one join waits for its pods before counting them missing (default 30 s). */
+  readonly perJoinTimeoutMs?: number;
 }
 
 export function stats(values: readonly number[]): LatencyStats {
@@ -68,8 +72,8 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
     for (let k = existing; k < o.daemonSets; k += 1) await createDaemonSet(admin, daemonSet(`join-${k}`));
     const want = o.baseNodes * o.daemonSets;
     await t.until(() => t.counts().ready >= Math.ceil(want * 0.99) && t.pods.size >= want, 120_000 + want * 200, `${want} pods Ready before the joins`);
-    if (dl !== null) await dl.runner.idle(120_000);
     await sleep(2000);
+    const queuedAtStart = dl?.runner.fifo?.depth().visible;
     log(`[node-join ${dl === null ? 'upstream' : 'daemonless'}] ${o.daemonSets} DaemonSets converged on ${o.baseNodes} nodes; joining ${o.joins} nodes`);
 
     // Node watch: when each joining node becomes eligible.
@@ -92,7 +96,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       const t0 = performance.now();
       await bp.core.createNode({ body: nodeObject({ name }) });
       try {
-        await t.until(() => podsOf().length >= o.daemonSets, 30_000, `daemon pods on ${name}`);
+        await t.until(() => podsOf().length >= o.daemonSets, o.perJoinTimeoutMs ?? 30_000, `daemon pods on ${name}`);
       } catch {
         missing += o.daemonSets - podsOf().length;
       }
@@ -105,7 +109,8 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       await sleep(300);
     }
     const run = { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible), missing,
-      ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }) };
+      ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }),
+      ...(queuedAtStart === undefined ? {} : { queuedAtStart }) };
     log(`node-join: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify(run)}`);
     return run;
   } finally {

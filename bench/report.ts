@@ -47,7 +47,7 @@ export function renderMarkdown(r: AllResults): string {
   }
   const ru = r.rollingUpdate;
   if (ru) {
-    out.push(`| rolling update ${ru.nodes} nodes, maxUnavailable ${ru.maxUnavailable}: daemonless / upstream time | ≤ 1× | ${ru.ratioToUpstream}× (${ms(ru.daemonless.completeMs)} vs ${ms(ru.upstream.completeMs)}) | ${verdict(ru.ratioToUpstream <= 1)} |`);
+    out.push(`| rolling update ${ru.nodes} nodes, maxUnavailable ${ru.maxUnavailable}: daemonless / upstream time | ≤ 1× | ${Number.isNaN(ru.ratioToUpstream) ? `daemonless ${ru.daemonless.completeMs === null ? `not done in the limit (${ru.daemonless.updatedAtEnd}/${ru.nodes} updated)` : ms(ru.daemonless.completeMs)}` : `${ru.ratioToUpstream}×`} (${ms(ru.daemonless.completeMs)} vs ${ms(ru.upstream.completeMs)}) | ${verdict(!Number.isNaN(ru.ratioToUpstream) && ru.ratioToUpstream <= 1)} |`);
     out.push(`| rolling update: max unavailable seen (budget ${ru.daemonless.budget}) | never > budget | daemonless ${ru.daemonless.maxUnavailable}, upstream ${ru.upstream.maxUnavailable} | ${verdict(!ru.daemonless.budgetExceeded)} |`);
   }
   const lb = r.lambdaBundle;
@@ -76,16 +76,16 @@ export function renderMarkdown(r: AllResults): string {
   }
   if (ru) {
     out.push(`## Rolling update: ${ru.nodes} nodes, maxUnavailable ${ru.maxUnavailable} (budget ${ru.daemonless.budget})`, '',
-      '| | time to complete | max unavailable | samples | unready flaps (not caused by the update) | reconciles |', '| --- | --- | --- | --- | --- | --- |',
-      `| daemonless | ${ms(ru.daemonless.completeMs)} | ${ru.daemonless.maxUnavailable} | ${ru.daemonless.samples} | ${ru.daemonless.unreadyFlaps} | ${ru.daemonless.reconciles ?? ''} |`,
-      `| upstream | ${ms(ru.upstream.completeMs)} | ${ru.upstream.maxUnavailable} | ${ru.upstream.samples} | ${ru.upstream.unreadyFlaps} | |`, '');
+      '| | time to complete | new pods Ready at the end | max unavailable | samples | unready flaps (not caused by the update) | reconciles | messages queued at start |', '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| daemonless | ${ru.daemonless.completeMs === null ? 'not within the limit' : ms(ru.daemonless.completeMs)} | ${ru.daemonless.updatedAtEnd} | ${ru.daemonless.maxUnavailable} | ${ru.daemonless.samples} | ${ru.daemonless.unreadyFlaps} | ${ru.daemonless.reconciles ?? ''} | ${ru.daemonless.queuedAtStart ?? ''} |`,
+      `| upstream | ${ru.upstream.completeMs === null ? 'not within the limit' : ms(ru.upstream.completeMs)} | ${ru.upstream.updatedAtEnd} | ${ru.upstream.maxUnavailable} | ${ru.upstream.samples} | ${ru.upstream.unreadyFlaps} | | |`, '');
   }
   if (j) {
     out.push(`## Node join: ${j.joins} joins into ${j.baseNodes} nodes with ${j.daemonSets} DaemonSets`, '',
-      '| | create → pod p50 | p90 | p99 | max | eligible → pod p50 | p99 | create → eligible p50 | missing pods | reconciles |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      '| | create → pod p50 | p90 | p99 | max | eligible → pod p50 | p99 | create → eligible p50 | missing pods | reconciles | messages queued at start |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [name, run] of [['daemonless', j.daemonless], ['upstream', j.upstream]] as const) {
       if (!run) continue;
-      out.push(`| ${name} | ${ms(run.createToPod.p50Ms)} | ${ms(run.createToPod.p90Ms)} | ${ms(run.createToPod.p99Ms)} | ${ms(run.createToPod.maxMs)} | ${ms(run.eligibleToPod.p50Ms)} | ${ms(run.eligibleToPod.p99Ms)} | ${ms(run.createToEligible.p50Ms)} | ${run.missing} | ${run.reconciles ?? ''} |`);
+      out.push(`| ${name} | ${ms(run.createToPod.p50Ms)} | ${ms(run.createToPod.p90Ms)} | ${ms(run.createToPod.p99Ms)} | ${ms(run.createToPod.maxMs)} | ${ms(run.eligibleToPod.p50Ms)} | ${ms(run.eligibleToPod.p99Ms)} | ${ms(run.createToEligible.p50Ms)} | ${run.missing} | ${run.reconciles ?? ''} | ${run.queuedAtStart ?? ''} |`);
     }
     out.push('', 'A new node carries the `node.kubernetes.io/not-ready:NoSchedule` taint until it is Ready and node lifecycle removes it; no daemon pod may be placed before (daemon pods do not tolerate it), so create → pod includes that time for any controller.', '');
   }

@@ -18,7 +18,12 @@ import { PodTracker } from './lib/pods.js';
 import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
 
 export interface RollingRun {
-  readonly completeMs: number;
+  /** null: not complete within the phase's time limit (then see updatedAtEnd). */
+  readonly completeMs: number | null;
+  /** Pods of the new revision that were Ready when the phase ended. */
+  readonly updatedAtEnd: number;
+  /** daemonless: messages already waiting in its queue when the update started. */
+  readonly queuedAtStart?: number;
   readonly maxUnavailable: number;
   readonly samples: number;
   readonly budget: number;
@@ -34,6 +39,7 @@ export interface RollingResult {
   readonly maxUnavailable: string;
   readonly daemonless: RollingRun;
   readonly upstream: RollingRun;
+  /** NaN when a run did not complete within its limit. */
   readonly ratioToUpstream: number;
 }
 
@@ -46,13 +52,13 @@ export function budgetOf(value: string, nodes: number): number {
  * The measured update of the converged DaemonSet CONVERGE_DS (template env VERSION=v1, the given
  * maxUnavailable) on a plane with `nodes` nodes; `dl` is the running daemonless, null for upstream.
  */
-export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable: string, dl: Daemonless | null): Promise<RollingRun> {
+export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable: string, dl: Daemonless | null, limitMs = 600_000): Promise<RollingRun> {
   const admin = plainKubeConfig(bp.plane.adminKubeconfig);
   const t = await PodTracker.start(bp.plane.adminKubeconfig, NAMESPACE, `app=${CONVERGE_DS}`);
   try {
     await t.until(() => t.counts().ready >= Math.ceil(nodes * 0.99) && t.pods.size === nodes, 120_000 + nodes * 600, `${nodes} pods Ready (v1)`);
-    if (dl !== null) await dl.runner.idle(120_000);
     await sleep(2000);
+    const queuedAtStart = dl?.runner.fifo?.depth().visible;
     const oldHashes = new Set([...t.pods.values()].map((p) => p.hash));
     const flapsBefore = t.unreadyFlaps;
 
@@ -84,9 +90,17 @@ export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable
       }
       return ready >= Math.ceil(nodes * 0.99);
     };
-    const end = await t.until(done, 300_000 + nodes * 2000, `rolling update of ${nodes} pods`);
+    let end: number | null = null;
+    try {
+      end = await t.until(done, limitMs, `rolling update of ${nodes} pods`);
+    } catch {
+      end = null;
+    }
     t.onEvent = null;
-    const run = { completeMs: Math.round(end - t0), maxUnavailable: maxSeen, samples, budget, budgetExceeded: maxSeen > budget, unreadyFlaps: t.unreadyFlaps - flapsBefore,
+    let updatedAtEnd = 0;
+    for (const p of t.pods.values()) if (!oldHashes.has(p.hash) && p.ready && !p.terminating) updatedAtEnd += 1;
+    const run = { completeMs: end === null ? null : Math.round(end - t0), updatedAtEnd,
+      ...(queuedAtStart === undefined ? {} : { queuedAtStart }), maxUnavailable: maxSeen, samples, budget, budgetExceeded: maxSeen > budget, unreadyFlaps: t.unreadyFlaps - flapsBefore,
       ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }) };
     log(`rolling-update: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify(run)}`);
     return run;
@@ -120,7 +134,8 @@ export async function runRollingUpdate(options: { nodes: number; maxUnavailable?
 }
 
 export function rollingResult(nodes: number, maxUnavailable: string, daemonless: RollingRun, upstream: RollingRun): RollingResult {
-  return { nodes, maxUnavailable, daemonless, upstream, ratioToUpstream: Math.round((daemonless.completeMs / upstream.completeMs) * 100) / 100 };
+  const ratio = daemonless.completeMs === null || upstream.completeMs === null ? Number.NaN : Math.round((daemonless.completeMs / upstream.completeMs) * 100) / 100;
+  return { nodes, maxUnavailable, daemonless, upstream, ratioToUpstream: ratio };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -9,7 +9,7 @@
  *   plane D (daemonless):  converged reconcile at each size
  * then the Lambda bundles and the cost table. Planes run one at a time.
  *
- *   npx tsx bench/run-all.ts [--quick] [--nodes 1000] [--sizes 1000,5000] [--joins 50] [--daemonsets 3] [--upstream-joins]
+ *   npx tsx bench/run-all.ts [--quick] [--nodes 1000] [--sizes 1000,5000] [--joins 30] [--daemonsets 2] [--upstream-joins] [--rolling-limit-s 420]
  *                            [--only planes,converged-reconcile,lambda-bundle,cost]
  * `--only` runs the named parts and keeps the other parts of the existing latest.json.
  */
@@ -49,8 +49,9 @@ async function main(): Promise<void> {
   const quick = flags.quick;
   const nodes = flags.number('nodes', 1000, 40);
   const sizes = flags.string('sizes', quick ? '30,60' : '1000,5000').split(',').map(Number);
-  const joins = flags.number('joins', 50, 8);
-  const daemonSets = flags.number('daemonsets', 3, 2);
+  const joins = flags.number('joins', 30, 8);
+  const rollingLimitMs = flags.number('rolling-limit-s', 420, 120) * 1000;
+  const daemonSets = flags.number('daemonsets', 2, 2);
   const upstreamJoins = flags.bool('upstream-joins') || quick;
   const maxUnavailable = '10%';
   const floorConcurrency = flags.number('floor-concurrency', 128);
@@ -78,14 +79,14 @@ async function main(): Promise<void> {
       await bp.stop();
     }
   };
-  const joinOptions = { baseNodes: nodes, daemonSets, joins };
+  const joinOptions = { baseNodes: nodes, daemonSets, joins, perJoinTimeoutMs: 10_000 };
 
   // Plane A: daemonless.
   const a = !runs('planes') ? null : await attempt('plane A (daemonless)', () => withPlane('a', false, nodes, async (bp) => {
     const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
     try {
       const converge = await convergeDaemonless(bp, nodes, dl);
-      const rolling = await attempt('rolling-update (daemonless)', () => rollingPhase(bp, nodes, maxUnavailable, dl));
+      const rolling = await attempt('rolling-update (daemonless)', () => rollingPhase(bp, nodes, maxUnavailable, dl, rollingLimitMs));
       const join = await attempt('node-join (daemonless)', () => joinPhase(bp, joinOptions, 1, dl));
       return { converge, rolling, join };
     } finally {
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
   // Plane B: upstream.
   const b = !runs('planes') ? null : await attempt('plane B (upstream)', () => withPlane('b', true, nodes, async (bp) => {
     const converge = await convergeUpstream(bp, nodes);
-    const rolling = await attempt('rolling-update (upstream)', () => rollingPhase(bp, nodes, maxUnavailable, null));
+    const rolling = await attempt('rolling-update (upstream)', () => rollingPhase(bp, nodes, maxUnavailable, null, rollingLimitMs));
     const join: NodeJoinRun | null = upstreamJoins ? await attempt('node-join (upstream)', () => joinPhase(bp, joinOptions, 1, null)) : null;
     return { converge, rolling, join };
   }));
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
 
   const converge = !runs('planes') ? previous?.converge ?? null : a && b && floor ? convergeResult(nodes, 'affinity', floorConcurrency, a.converge, b.converge, floor) : null;
   const rollingUpdate = !runs('planes') ? previous?.rollingUpdate ?? null : a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun) : null;
-  const nodeJoin: NodeJoinResult | null = !runs('planes') ? previous?.nodeJoin ?? null : a?.join ? { ...joinOptions, daemonless: a.join, upstream: b?.join ?? null } : null;
+  const nodeJoin: NodeJoinResult | null = !runs('planes') ? previous?.nodeJoin ?? null : a?.join ? { baseNodes: nodes, daemonSets, joins, daemonless: a.join, upstream: b?.join ?? null } : null;
 
   // Plane D: converged reconcile.
   const convergedReconcile = !runs('converged-reconcile') ? previous?.convergedReconcile ?? null
