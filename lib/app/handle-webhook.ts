@@ -146,7 +146,7 @@ async function handle(request: WebhookRequest, deps: WebhookDeps, state: { admis
   state.source = body.kind;
   if (body.kind === 'admission' && body.dryRun) return { response: admissionAllowed(body.uid), outcome: 'dry run' };
 
-  const mapped = mapEvents(body.events, { managed: deps.managed, observedAt: started });
+  const mapped = mapEvents(body.events, { managed: deps.managed, observedAt: started, recheck: body.kind === 'admission' });
   if (!mapped.ok) return { response: answer(422, mapped.reason), outcome: mapped.reason };
 
   const enqueue = Promise.all([

@@ -31,6 +31,11 @@ export interface ReconcileRequest {
   readonly dedupId: string;
   /** When the causing event was observed (ms since epoch), for event-to-action latency. */
   readonly observedAt?: number;
+  /**
+   * The event was seen before the API server stored it (an admission review): after reconciling,
+   * look again a few seconds later, when the change is certain to be readable.
+   */
+  readonly recheck?: boolean;
 }
 
 /** Where reconcile requests go: an SQS FIFO queue, or the local runner's in-process queue. */

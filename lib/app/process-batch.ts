@@ -41,7 +41,15 @@ export interface BatchDeps {
   /** The queue's maxReceiveCount: the receive that reaches it is the last before the DLQ. */
   readonly maxReceives: number;
   readonly pageSize?: number;
+  /** Delay of the second look after an admission event (default DEFAULT_RECHECK_SECONDS). */
+  readonly recheckSeconds?: number;
 }
+
+/**
+ * Admission webhooks answer within their timeout (the shipped configuration: 3 s) before the object
+ * is stored; 5 s covers that with a margin.
+ */
+export const DEFAULT_RECHECK_SECONDS = 5;
 
 /** Per-batch memory: the reconcile of each key, shared by later records for the same key. */
 export interface BatchState {
@@ -70,7 +78,10 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
   }
   switch (message.type) {
     case 'reconcile':
-      return reconcileRecord(message.key, message.observedAt, record, deps, batch, signal);
+      return reconcileRecord(message.key, message.observedAt, record, deps, batch, signal).then(async (outcome) => {
+        if (message.recheck) await scheduleRecheck(message.key, deps);
+        return outcome;
+      });
     case 'fanout':
       return expandFanout(message, record, deps);
     case 'delayed': {
@@ -158,12 +169,26 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
     if (matching.length === 0) continue;
     await deps.queue.enqueue(matching.map((ds) => ({
       key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }),
+      ...(message.recheck ? { recheck: true } : {}),
     })));
     keys += matching.length;
   }
   deps.metrics.count(METRIC.fanoutExpanded, keys);
   log.info('fan-out expanded', { keys });
   return { kind: 'fanout', keys };
+}
+
+/**
+ * The second look after a pre-persistence (admission) event. The API server stores an object only
+ * after every admission webhook has answered (each within its timeout), so a reconcile that ran at
+ * once may have read the state before the change. One recheck per key and second is enough: the
+ * dedup id collapses the rest.
+ */
+async function scheduleRecheck(key: DaemonSetKey, deps: BatchDeps): Promise<void> {
+  const seconds = deps.recheckSeconds ?? DEFAULT_RECHECK_SECONDS;
+  const bucket = Math.floor(deps.now() / 1000);
+  await deps.queue.enqueueAfter({ key, dedupId: dedupId('recheck', key, String(bucket)) }, seconds);
+  deps.metrics.count(METRIC.requeues);
 }
 
 async function emit(deps: BatchDeps, log: AppLogger, event: Parameters<EmitEvent>[0]): Promise<void> {

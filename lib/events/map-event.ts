@@ -24,6 +24,11 @@ export interface MappingOptions {
   readonly managed: ManagedResource;
   /** When the events were received (ms since epoch). */
   readonly observedAt: number;
+  /**
+   * The events come from an admission review, i.e. before the API server stores the object: the
+   * keys are marked for a second look, since a reconcile that runs at once may not see the change.
+   */
+  readonly recheck?: boolean;
 }
 
 export type MapResult = ({ readonly ok: true } & MappingResult) | { readonly ok: false; readonly reason: string };
@@ -72,11 +77,12 @@ function mapEvent(event: ObjectEvent, options: MappingOptions): MappingResult {
 }
 
 const request = (key: string, event: ObjectEvent, options: MappingOptions): ReconcileRequest => ({
-  key, dedupId: dedupId(event.identity, key), observedAt: options.observedAt,
+  key, dedupId: dedupId(event.identity, key), observedAt: options.observedAt, ...(options.recheck ? { recheck: true } : {}),
 });
 
 const fanout = (scope: FanoutScope, cause: string, event: ObjectEvent, options: MappingOptions): FanoutRequest => ({
   ...scope, cause, dedupId: dedupId(event.identity, 'fanout', JSON.stringify(scope)), observedAt: options.observedAt,
+  ...(options.recheck ? { recheck: true } : {}),
 });
 
 function requireNamespace(event: ObjectEvent): string {

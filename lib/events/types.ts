@@ -79,6 +79,8 @@ export type FanoutRequest = FanoutScope & {
   readonly cause: string;
   readonly dedupId: string;
   readonly observedAt?: number | undefined;
+  /** Pre-persistence event: the expanded keys get a second look (see ReconcileRequest.recheck). */
+  readonly recheck?: boolean;
 };
 
 /** The result of mapping one or more events. */

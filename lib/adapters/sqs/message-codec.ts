@@ -3,8 +3,8 @@
  * scope, never the objects of the event (SQS caps messages at 1 MiB, and objects can hold secrets).
  *
  * v1 types:
- * - `reconcile`: `{ v: 1, type: 'reconcile', key, dedupId, observedAt? }`
- * - `fanout`:    `{ v: 1, type: 'fanout', scope: 'all' | 'namespace' | 'selector', namespace?, labels?, cause, dedupId, observedAt? }`
+ * - `reconcile`: `{ v: 1, type: 'reconcile', key, dedupId, observedAt?, recheck? }`
+ * - `fanout`:    `{ v: 1, type: 'fanout', scope: 'all' | 'namespace' | 'selector', namespace?, labels?, cause, dedupId, observedAt?, recheck? }`
  * - `delayed`:   `{ v: 1, type: 'delayed', dueAt, message: <reconcile> }` — only on the delay queue.
  */
 import { z } from 'zod';
@@ -15,15 +15,16 @@ import type { FanoutRequest } from '../../events/types.js';
 const key = z.string().min(3).max(63 + 1 + 253).regex(/^[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*$/);
 const id = z.string().min(1).max(128);
 const observedAt = z.number().int().nonnegative().optional();
+const recheck = z.literal(true).optional();
 
-const reconcileSchema = z.object({ v: z.literal(1), type: z.literal('reconcile'), key, dedupId: id, observedAt }).strict();
+const reconcileSchema = z.object({ v: z.literal(1), type: z.literal('reconcile'), key, dedupId: id, observedAt, recheck }).strict();
 const namespace = z.string().min(1).max(63);
 const fanoutSchema = z.discriminatedUnion('scope', [
-  z.object({ v: z.literal(1), type: z.literal('fanout'), scope: z.literal('all'), cause: z.string().max(1024), dedupId: id, observedAt }).strict(),
-  z.object({ v: z.literal(1), type: z.literal('fanout'), scope: z.literal('namespace'), namespace, cause: z.string().max(1024), dedupId: id, observedAt }).strict(),
+  z.object({ v: z.literal(1), type: z.literal('fanout'), scope: z.literal('all'), cause: z.string().max(1024), dedupId: id, observedAt, recheck }).strict(),
+  z.object({ v: z.literal(1), type: z.literal('fanout'), scope: z.literal('namespace'), namespace, cause: z.string().max(1024), dedupId: id, observedAt, recheck }).strict(),
   z.object({
     v: z.literal(1), type: z.literal('fanout'), scope: z.literal('selector'), namespace,
-    labels: z.record(z.string().max(317), z.string().max(63)), cause: z.string().max(1024), dedupId: id, observedAt,
+    labels: z.record(z.string().max(317), z.string().max(63)), cause: z.string().max(1024), dedupId: id, observedAt, recheck,
   }).strict(),
 ]);
 const delayedSchema = z.object({ v: z.literal(1), type: z.literal('delayed'), dueAt: z.number().int().nonnegative(), message: reconcileSchema }).strict();
@@ -35,10 +36,14 @@ export type QueueMessage = ReconcileMessage | FanoutMessage | DelayedMessage;
 
 export const toReconcileMessage = (r: ReconcileRequest): ReconcileMessage => ({
   v: 1, type: 'reconcile', key: r.key, dedupId: r.dedupId, ...(r.observedAt === undefined ? {} : { observedAt: r.observedAt }),
+  ...(r.recheck ? { recheck: true as const } : {}),
 });
 
 export const toFanoutMessage = (f: FanoutRequest): FanoutMessage => {
-  const common = { v: 1 as const, type: 'fanout' as const, cause: f.cause, dedupId: f.dedupId, ...(f.observedAt === undefined ? {} : { observedAt: f.observedAt }) };
+  const common = {
+    v: 1 as const, type: 'fanout' as const, cause: f.cause, dedupId: f.dedupId,
+    ...(f.observedAt === undefined ? {} : { observedAt: f.observedAt }), ...(f.recheck ? { recheck: true as const } : {}),
+  };
   switch (f.scope) {
     case 'all': return { ...common, scope: 'all' };
     case 'namespace': return { ...common, scope: 'namespace', namespace: f.namespace };
@@ -47,7 +52,7 @@ export const toFanoutMessage = (f: FanoutRequest): FanoutMessage => {
 };
 
 export const toReconcileRequest = (m: ReconcileMessage): ReconcileRequest => ({
-  key: m.key, dedupId: m.dedupId, ...(m.observedAt === undefined ? {} : { observedAt: m.observedAt }),
+  key: m.key, dedupId: m.dedupId, ...(m.observedAt === undefined ? {} : { observedAt: m.observedAt }), ...(m.recheck ? { recheck: true } : {}),
 });
 
 export const encodeMessage = (m: QueueMessage): string => JSON.stringify(m);
