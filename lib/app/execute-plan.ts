@@ -6,7 +6,7 @@
  * deletes carry UID preconditions (NotFound = done), ownership patches carry the object's UID.
  */
 import type { Plan, PodToCreate, V1DaemonSet } from '../core/index.js';
-import type { ClusterApi, ClusterEvent } from '../adapters/kube/kube-cluster.js';
+import type { ClusterApi, ClusterEvent, WriteOutcome } from '../adapters/kube/kube-cluster.js';
 import { statusCode } from '../adapters/kube/kube-errors.js';
 import { TerminalError, TransientError } from './errors.js';
 
@@ -140,11 +140,11 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
       const deletes = allowed.slice(0, options.burstReplicas);
       for (const d of allowed.slice(options.burstReplicas)) failedDeleteNodes.add(d.node);
       deferred += allowed.length - deletes.length;
-      const results = await Promise.all(deletes.map(async (d) => {
+      const results = await Promise.all(deletes.map(async (d): Promise<WriteOutcome | false> => {
         try {
           const outcome = await cluster.deletePod(d.namespace, d.name, d.uid);
           if (outcome === 'done') events.push({ type: 'Normal', reason: POD_EVENT.deleted, message: `Deleted pod: ${d.name}` });
-          return true;
+          return outcome;
         } catch (e) {
           errors.push(e as Error);
           events.push({ type: 'Warning', reason: POD_EVENT.deleteFailed, message: `Error deleting: ${(e as Error).message}` });
@@ -152,7 +152,8 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
           return false;
         }
       }));
-      podsDeleted = results.filter(Boolean).length;
+      // Only deletes this pass made count; a pod already gone was someone else's work.
+      podsDeleted = results.filter((r) => r === 'done').length;
       podsOk = podsOk && results.every(Boolean);
     }
 
@@ -212,19 +213,20 @@ async function slowStartCreate(cluster: ClusterApi, creates: readonly PodToCreat
   while (next < creates.length) {
     const batch = creates.slice(next, next + size);
     next += batch.length;
-    const results = await Promise.all(batch.map(async (c) => {
+    const results = await Promise.all(batch.map(async (c): Promise<WriteOutcome | false> => {
       try {
         const outcome = await cluster.createPod(c.pod);
         if (outcome === 'done') events.push({ type: 'Normal', reason: POD_EVENT.created, message: `Created pod: ${c.pod.metadata?.name}` });
-        return true;
+        return outcome;
       } catch (e) {
         errors.push(e as Error);
         events.push({ type: 'Warning', reason: POD_EVENT.createFailed, message: `Error creating: ${(e as Error).message}` });
         return false;
       }
     }));
-    created += results.filter(Boolean).length;
-    failed += results.filter((ok) => !ok).length;
+    // A create that met AlreadyExists (a replayed pass) is done, but not counted as created.
+    created += results.filter((r) => r === 'done').length;
+    failed += results.filter((r) => r === false).length;
     if (failed > 0) break;
     size *= 2;
   }

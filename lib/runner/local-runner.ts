@@ -144,17 +144,20 @@ export async function runLocal(deps: LocalRunnerDeps, options: LocalRunnerOption
   for (let i = 0; i < workers; i += 1) loops.push(work(consumer, `worker-${i}`));
   if (delayConsumer !== null) loops.push(work(delayConsumer, 'delay-forwarder'));
 
-  const resync = async (): Promise<number> => {
-    const period = (options.resyncEverySeconds ?? 300) * 1000;
-    const tick = period > 0 ? Math.floor(now() / period) * period : now();
-    const { keys } = await resyncAll({ listDaemonSets: deps.listDaemonSets, queue, logger, metrics }, { scheduledAt: tick });
-    return keys;
+  // The dedup ids of a resync derive from its time: periodic resyncs use the period's tick (runners
+  // sharing one queue then enqueue each key once per period); the resync at start and `resync()`
+  // use the current time, so that they are never swallowed by an earlier one's dedup ids.
+  const resyncAt = async (scheduledAt: number): Promise<number> =>
+    (await resyncAll({ listDaemonSets: deps.listDaemonSets, queue, logger, metrics }, { scheduledAt })).keys;
+  const resync = (): Promise<number> => resyncAt(now());
+  const resyncSafely = (at: () => number): void => {
+    resyncAt(at()).catch((e: unknown) => logger.warn('resync failed', { error: e instanceof Error ? e.message : String(e) }));
   };
-  const resyncSafely = (): void => {
-    resync().catch((e: unknown) => logger.warn('resync failed', { error: e instanceof Error ? e.message : String(e) }));
-  };
-  resyncSafely();
-  const resyncTimer = options.resyncEverySeconds === null ? null : setInterval(resyncSafely, (options.resyncEverySeconds ?? 300) * 1000);
+  resyncSafely(now);
+  const period = (options.resyncEverySeconds ?? 300) * 1000;
+  const resyncTimer = options.resyncEverySeconds === null || period <= 0
+    ? null
+    : setInterval(() => resyncSafely(() => Math.floor(now() / period) * period), period);
 
   let server: WebhookServer | null = null;
   if (options.webhook !== false) {

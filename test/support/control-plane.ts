@@ -81,7 +81,8 @@ export async function ensureBinaries(log: (line: string) => void = () => {}): Pr
       for (const line of d.toString().split('\n')) if (line.trim()) log(line);
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has stdout been read to its end.
+    child.on('close', (code) => {
       const dir = out.trim().split('\n').pop() ?? '';
       if (code === 0 && dir && existsSync(join(dir, '.complete'))) resolvePromise(dir);
       else reject(new Error(`test/harness/ensure-bins.sh failed with exit code ${code}; the control plane cannot start`));

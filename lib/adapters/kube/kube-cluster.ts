@@ -19,7 +19,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { isAlreadyExists, isConflict, isGone, isNotFound, toClusterError } from './kube-errors.js';
+import { isAlreadyExists, isConflict, isGone, isNamespaceTerminating, isNotFound, toClusterError } from './kube-errors.js';
 
 /** Which objects the controller manages: native apps/v1 DaemonSets, or the project's own CRD. */
 export type ManagedResource = 'native' | 'crd';
@@ -218,7 +218,7 @@ export class KubeCluster implements ClusterApi {
       await this.core.createNamespacedPod({ namespace, body: pod });
       return 'done';
     } catch (e) {
-      if (isAlreadyExists(e)) return 'already-done';
+      if (isAlreadyExists(e) || isNamespaceTerminating(e)) return 'already-done';
       throw toClusterError(e, `create pod ${namespace}/${pod.metadata?.name}`);
     }
   }
@@ -280,6 +280,7 @@ export class KubeCluster implements ClusterApi {
       await this.apps.createNamespacedControllerRevision({ namespace, body: rev });
       return { outcome: 'done' };
     } catch (e) {
+      if (isNamespaceTerminating(e)) return { outcome: 'already-done' };
       if (!isAlreadyExists(e)) throw toClusterError(e, `create controllerrevision ${namespace}/${name}`);
       const existing = await this.read(`get controllerrevision ${namespace}/${name}`, () => this.apps.readNamespacedControllerRevision({ namespace, name }));
       return { outcome: 'already-done', existing };

@@ -25,6 +25,20 @@ function safeParse(s: string): unknown {
   }
 }
 
+/** Whether the Status in an ApiException body lists a cause of this type (e.g. NamespaceTerminating). */
+export function hasStatusCause(e: unknown, type: string): boolean {
+  const body = (e as { body?: unknown })?.body;
+  const parsed = typeof body === 'string' ? safeParse(body) : body;
+  const causes = (parsed as { details?: { causes?: Array<{ type?: unknown; reason?: unknown }> } } | undefined)?.details?.causes ?? [];
+  return causes.some((c) => c.type === type || c.reason === type);
+}
+
+/**
+ * A create refused because its namespace is being deleted. Upstream's syncNodes ignores these: the
+ * namespace controller removes the DaemonSet soon anyway.
+ */
+export const isNamespaceTerminating = (e: unknown): boolean => statusCode(e) === 403 && hasStatusCause(e, 'NamespaceTerminating');
+
 export const isNotFound = (e: unknown): boolean => statusCode(e) === 404;
 export const isConflict = (e: unknown): boolean => statusCode(e) === 409;
 export const isAlreadyExists = (e: unknown): boolean => statusCode(e) === 409 && statusReason(e) === 'AlreadyExists';
