@@ -25,21 +25,6 @@ const ONLY = process.env.DAEMONLESS_DIFF_ONLY?.split(',');
 const scenarios = generateScenarios(SEED, COUNT).filter((s) => !ONLY || ONLY.includes(s.id));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/**
- * ensureBinaries reads the binary directory from ensure-bins.sh's stdout on the child's 'exit' event,
- * which can fire before stdout is drained; under load a warm cache is then reported as "failed with
- * exit code 0". One retry of that specific failure (nothing was started yet) keeps the suite stable.
- */
-async function startWithRetry(options: Parameters<typeof startControlPlane>[0]): Promise<ControlPlane> {
-  try {
-    return await startControlPlane(options);
-  } catch (e) {
-    if (!/ensure-bins\.sh failed with exit code 0/.test((e as Error).message)) throw e;
-    log(`[plane ${options?.name}] retrying after: ${(e as Error).message}`);
-    return startControlPlane(options);
-  }
-}
-
 describe(`differential agreement with the upstream DaemonSet controller (seed ${SEED}, ${COUNT} scenarios)`, () => {
   const planes: ControlPlane[] = [];
   let sides: [Side, Side];
@@ -50,8 +35,8 @@ describe(`differential agreement with the upstream DaemonSet controller (seed ${
 
   beforeAll(async () => {
     const started = await Promise.allSettled([
-      startWithRetry({ name: 'diff-a', upstreamDaemonSetController: false, log }),
-      startWithRetry({ name: 'diff-b', upstreamDaemonSetController: true, log }),
+      startControlPlane({ name: 'diff-a', upstreamDaemonSetController: false, log }),
+      startControlPlane({ name: 'diff-b', upstreamDaemonSetController: true, log }),
     ]);
     for (const r of started) if (r.status === 'fulfilled') planes.push(r.value);
     const failed = started.find((r) => r.status === 'rejected');
