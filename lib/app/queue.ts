@@ -20,7 +20,7 @@ export interface Delivery {
   readonly receiveCount: number;
 }
 
-/** The pulling side of a FIFO queue: one message per group in flight at a time. */
+/** The pulling side of a FIFO queue: a group with a message in flight delivers nothing more until it is done. */
 export interface QueueConsumer {
   /** Up to `max` messages, waiting up to `waitMs` for the first one. */
   receive(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]>;

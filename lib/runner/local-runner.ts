@@ -17,7 +17,7 @@ import { createSqsConsumer, createSqsWorkQueue } from '../adapters/sqs/sqs-work-
 import type { ManagedResource, WebhookAuthMode } from '../config.js';
 import { newBatchState, processRecord, type BatchDeps } from '../app/process-batch.js';
 import type { ReconcileFn } from '../app/ports.js';
-import type { EmitEvent, EventQueue, ListDaemonSets, QueueConsumer } from '../app/queue.js';
+import type { Delivery, EmitEvent, EventQueue, ListDaemonSets, QueueConsumer } from '../app/queue.js';
 import { resyncAll } from '../app/resync-all.js';
 import { silentLogger, type AppLogger, type AppMetrics } from '../observability/ports.js';
 import { RecordingMetrics } from '../observability/recording.js';
@@ -114,28 +114,43 @@ export async function runLocal(deps: LocalRunnerDeps, options: LocalRunnerOption
   const retryBase = options.retryBaseMs ?? 200;
   const retryMax = options.retryMaxMs ?? 30_000;
 
+  /**
+   * One worker: receives up to 10 messages (as the Lambda event source does), runs each message
+   * group's records in order and the groups side by side. Records of one batch share one
+   * BatchState, so a burst of events for one DaemonSet collapses into one reconcile, as in the
+   * reconcile function. A failed record is retried later, and so is everything behind it in its
+   * group (FIFO order).
+   */
   const work = async (source: QueueConsumer, name: string): Promise<void> => {
     while (!abort.signal.aborted) {
-      let deliveries;
+      let deliveries: Delivery[];
       try {
-        deliveries = await source.receive(1, 1000, abort.signal);
+        deliveries = await source.receive(10, 1000, abort.signal);
       } catch (e) {
         if (abort.signal.aborted) return;
         logger.warn('receive failed', { worker: name, error: e instanceof Error ? e.message : String(e) });
         await sleep(1000, abort.signal);
         continue;
       }
-      for (const d of deliveries) {
-        busy += 1;
-        try {
-          await processRecord({ messageId: d.messageId, body: d.body, receiveCount: d.receiveCount }, batchDeps, newBatchState(), abort.signal);
-          await source.ack(d);
-        } catch {
-          await source.retryLater(d, Math.min(retryMax, retryBase * 2 ** Math.max(0, d.receiveCount - 1))).catch(() => undefined);
-        } finally {
-          busy -= 1;
+      const batch = newBatchState();
+      const groups = new Map<string, Delivery[]>();
+      for (const d of deliveries) groups.set(d.groupId ?? d.messageId, [...(groups.get(d.groupId ?? d.messageId) ?? []), d]);
+      busy += deliveries.length;
+      await Promise.all([...groups.values()].map(async (records) => {
+        let failed = false;
+        for (const d of records) {
+          try {
+            if (failed) throw new Error('an earlier record of its group failed');
+            await processRecord({ messageId: d.messageId, body: d.body, receiveCount: d.receiveCount }, batchDeps, batch, abort.signal);
+            await source.ack(d);
+          } catch {
+            failed = true;
+            await source.retryLater(d, Math.min(retryMax, retryBase * 2 ** Math.max(0, d.receiveCount - 1))).catch(() => undefined);
+          } finally {
+            busy -= 1;
+          }
         }
-      }
+      }));
     }
   };
 

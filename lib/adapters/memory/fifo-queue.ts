@@ -190,7 +190,7 @@ export class MemoryFifoQueue {
   /** The consumer view used by the local runner's workers. */
   consumer(options: { visibilityTimeoutMs?: number } = {}): QueueConsumer {
     return {
-      receive: async (max, waitMs, signal) => this.receive(max, { waitMs, maxPerGroup: 1, ...(signal === undefined ? {} : { signal }), ...options }),
+      receive: async (max, waitMs, signal) => this.receive(max, { waitMs, ...(signal === undefined ? {} : { signal }), ...options }),
       ack: async (d) => { this.delete(d.receipt); },
       retryLater: async (d, delayMs) => { this.changeVisibility(d.receipt, delayMs); },
     };
