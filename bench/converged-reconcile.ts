@@ -61,8 +61,28 @@ export interface ConvergedSize {
   };
 }
 
+/**
+ * A larger size measured by its reads only: the nodes are created (not awaited Ready: on a 2-core
+ * machine kwok cannot heartbeat thousands of nodes, and they flap), the read shapes are measured,
+ * and a converged pass is estimated as: the measured node LIST + the pod object size measured at
+ * the first size × N pods + the DaemonSet GET and revision LIST measured at the first size.
+ */
+export interface ReadsAtScale {
+  readonly nodes: number;
+  readonly nodeObjectBytes: number;
+  readonly nodesJson: ReadShape;
+  readonly nodesProtobuf: ReadShape;
+  readonly nodesMetadataOnly: ReadShape;
+  readonly nodesWatchDelta: ReadShape & { readonly events: number; readonly windowSeconds: number };
+  /** Estimated bytes of one converged pass (decoded; wire scaled by the measured gzip ratios). */
+  readonly estimatedPass: ReadShape;
+  /** Reads of a converged pass with 500-item pages: 1 + ⌈N/500⌉ (nodes) + ⌈N/500⌉ (pods) + 1. */
+  readonly estimatedReads: number;
+}
+
 export interface ConvergedResult {
   readonly sizes: ConvergedSize[];
+  readonly atScale: ReadsAtScale[];
   /** Sizes that could not be measured, with the reason. */
   readonly failed: Record<string, string>;
 }
@@ -155,16 +175,56 @@ async function measureSize(plane: Awaited<ReturnType<typeof startBenchPlane>>, n
   };
 }
 
+async function readsAtScale(bp: Awaited<ReturnType<typeof startBenchPlane>>, n: number, first: ConvergedSize, windowSeconds: number): Promise<ReadsAtScale> {
+  const kc = plainKubeConfig(bp.plane.controllerKubeconfig);
+  const nodesJson = await rawGet(kc, '/api/v1/nodes');
+  const nodesProtobuf = await rawGet(kc, '/api/v1/nodes', { accept: 'application/vnd.kubernetes.protobuf' });
+  const nodesMeta = await rawGet(kc, '/api/v1/nodes', { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' });
+  const list = JSON.parse(nodesJson.body.toString('utf8')) as { items: unknown[]; metadata: { resourceVersion: string } };
+  const w = await rawGet(kc, `/api/v1/nodes?watch=1&allowWatchBookmarks=false&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=${windowSeconds}`, { maxMs: windowSeconds * 1000 + 2000 });
+  const events = w.body.toString('utf8').split('\n').filter((l) => l.trim() !== '').length;
+  const pass = first.passes.filter((p) => p.client === 'default').pop();
+  const other = (key: string): { decodedBytes: number; wireBytes: number } => pass?.byRequest[key] ?? { decodedBytes: 0, wireBytes: 0 };
+  const ds = other('GET /apis/apps/v1/namespaces/{ns}/daemonsets/{name}');
+  const revs = other('GET /apis/apps/v1/namespaces/{ns}/controllerrevisions');
+  const pods = first.alternatives.podsJson;
+  const podsDecoded = first.podObjectBytes * n;
+  const podsWire = podsDecoded * (pods.wireBytes / Math.max(1, pods.decodedBytes));
+  return {
+    nodes: n,
+    nodeObjectBytes: Math.round(nodesJson.decodedBytes / Math.max(1, list.items.length)),
+    nodesJson: shape(nodesJson),
+    nodesProtobuf: shape(nodesProtobuf),
+    nodesMetadataOnly: shape(nodesMeta),
+    nodesWatchDelta: { ...shape(w), events, windowSeconds },
+    estimatedPass: {
+      decodedBytes: Math.round(ds.decodedBytes + revs.decodedBytes + nodesJson.decodedBytes + podsDecoded),
+      wireBytes: Math.round(ds.wireBytes + revs.wireBytes + nodesJson.wireBytes + podsWire),
+    },
+    estimatedReads: 2 + 2 * Math.ceil(n / 500),
+  };
+}
+
 export async function runConvergedReconcile(options: { sizes: readonly number[]; windowSeconds?: number }): Promise<ConvergedResult> {
   const sizes = [...options.sizes].sort((a, b) => a - b);
   const bp = await startBenchPlane('a', false);
   const out: ConvergedSize[] = [];
+  const atScale: ReadsAtScale[] = [];
   const failed: Record<string, string> = {};
   try {
     let have = 0;
     let created = false;
     for (const n of sizes) {
       try {
+        if (out.length > 0) {
+          const first = out[0] as ConvergedSize;
+          await addNodes(bp, have, n, undefined, { waitReady: false });
+          have = n;
+          const r = await readsAtScale(bp, n, first, options.windowSeconds ?? 10);
+          log(`converged-reconcile: ${n} nodes (reads only): node LIST ${mb(r.nodesJson.decodedBytes)} MB decoded; estimated pass ${mb(r.estimatedPass.decodedBytes)} MB decoded / ${mb(r.estimatedPass.wireBytes)} MB wire`);
+          atScale.push(r);
+          continue;
+        }
         await addNodes(bp, have, n);
         have = n;
         if (!created) {
@@ -185,7 +245,7 @@ export async function runConvergedReconcile(options: { sizes: readonly number[];
   } finally {
     await bp.stop();
   }
-  return { sizes: out, failed };
+  return { sizes: out, atScale, failed };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

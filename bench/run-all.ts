@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   const floorConcurrency = flags.number('floor-concurrency', 128);
   const only = flags.string('only', '').split(',').filter((x) => x !== '');
   const runs = (part: string): boolean => only.length === 0 || only.includes(part);
+  mkdirSync(resultsDir, { recursive: true });
   const previousFile = join(resultsDir, 'latest.json');
   const previous = only.length > 0 && existsSync(previousFile) ? (JSON.parse(readFileSync(previousFile, 'utf8')) as AllResults) : null;
   const started = Date.now();
@@ -106,6 +107,9 @@ async function main(): Promise<void> {
   const converge = !runs('planes') ? previous?.converge ?? null : a && b && floor ? convergeResult(nodes, 'affinity', floorConcurrency, a.converge, b.converge, floor) : null;
   const rollingUpdate = !runs('planes') ? previous?.rollingUpdate ?? null : a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun) : null;
   const nodeJoin: NodeJoinResult | null = !runs('planes') ? previous?.nodeJoin ?? null : a?.join ? { baseNodes: nodes, daemonSets, joins, daemonless: a.join, upstream: b?.join ?? null } : null;
+
+  // Partial results, in case a later part dies.
+  writeFileSync(join(resultsDir, 'partial.json'), `${JSON.stringify({ converge, rollingUpdate, nodeJoin, errors }, null, 2)}\n`);
 
   // Plane D: converged reconcile.
   const convergedReconcile = !runs('converged-reconcile') ? previous?.convergedReconcile ?? null

@@ -37,7 +37,7 @@ const hasStartupTaint = (n: V1Node): boolean =>
   (n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable');
 
 /** Creates nodes `from`..`to-1` (32 creates in flight) and waits until all nodes of the plane are Ready and untainted. */
-export async function addNodes(bp: BenchPlane, from: number, to: number, specOf: (i: number) => NodeSpec = (i) => ({ name: nodeName(i) })): Promise<void> {
+export async function addNodes(bp: BenchPlane, from: number, to: number, specOf: (i: number) => NodeSpec = (i) => ({ name: nodeName(i) }), options: { waitReady?: boolean } = {}): Promise<void> {
   const t0 = Date.now();
   const indexes = Array.from({ length: to - from }, (_, k) => from + k);
   await mapLimit(indexes, 32, async (i) => {
@@ -47,6 +47,10 @@ export async function addNodes(bp: BenchPlane, from: number, to: number, specOf:
       if ((e as { code?: number }).code !== 409) throw e;
     }
   });
+  if (options.waitReady === false) {
+    log(`[plane ${bp.plane.name}] ${to} nodes created (${to - from} in ${((Date.now() - t0) / 1000).toFixed(1)} s; not waiting for Ready)`);
+    return;
+  }
   await waitNodesReady(bp, to, 120_000 + (to - from) * 100);
   log(`[plane ${bp.plane.name}] ${to} nodes Ready (${to - from} created in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
