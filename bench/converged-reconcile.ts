@@ -64,8 +64,9 @@ export interface ConvergedSize {
 /**
  * A larger size measured by its reads only: the nodes are created (not awaited Ready: on a 2-core
  * machine kwok cannot heartbeat thousands of nodes, and they flap), the read shapes are measured,
- * and a converged pass is estimated as: the measured node LIST + the pod object size measured at
- * the first size × N pods + the DaemonSet GET and revision LIST measured at the first size.
+ * and a converged pass is estimated as: the node LIST (the larger of the measured one and N × the
+ * Ready node size of the first size) + the pod object size measured at the first size × N pods +
+ * the DaemonSet GET and revision LIST measured at the first size.
  */
 export interface ReadsAtScale {
   readonly nodes: number;
@@ -190,6 +191,10 @@ async function readsAtScale(bp: Awaited<ReturnType<typeof startBenchPlane>>, n: 
   const pods = first.alternatives.podsJson;
   const podsDecoded = first.podObjectBytes * n;
   const podsWire = podsDecoded * (pods.wireBytes / Math.max(1, pods.decodedBytes));
+  // Nodes not yet Ready carry less status than Ready ones: take the larger of the measured list and
+  // N × the Ready node size measured at the first size.
+  const nodesDecoded = Math.max(nodesJson.decodedBytes, first.nodeObjectBytes * n);
+  const nodesWire = nodesDecoded * (nodesJson.wireBytes / Math.max(1, nodesJson.decodedBytes));
   return {
     nodes: n,
     nodeObjectBytes: Math.round(nodesJson.decodedBytes / Math.max(1, list.items.length)),
@@ -198,8 +203,8 @@ async function readsAtScale(bp: Awaited<ReturnType<typeof startBenchPlane>>, n: 
     nodesMetadataOnly: shape(nodesMeta),
     nodesWatchDelta: { ...shape(w), events, windowSeconds },
     estimatedPass: {
-      decodedBytes: Math.round(ds.decodedBytes + revs.decodedBytes + nodesJson.decodedBytes + podsDecoded),
-      wireBytes: Math.round(ds.wireBytes + revs.wireBytes + nodesJson.wireBytes + podsWire),
+      decodedBytes: Math.round(ds.decodedBytes + revs.decodedBytes + nodesDecoded + podsDecoded),
+      wireBytes: Math.round(ds.wireBytes + revs.wireBytes + nodesWire + podsWire),
     },
     estimatedReads: 2 + 2 * Math.ceil(n / 500),
   };

@@ -100,6 +100,8 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       } catch {
         missing += o.daemonSets - podsOf().length;
       }
+      // The node's eligible event may still be on its way.
+      for (let w = 0; w < 20 && !eligibleAt.has(name); w += 1) await sleep(100);
       const el = eligibleAt.get(name);
       if (el !== undefined) createToEligible.push(el - t0);
       for (const seen of podsOf()) {

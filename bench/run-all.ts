@@ -10,8 +10,9 @@
  * then the Lambda bundles and the cost table. Planes run one at a time.
  *
  *   npx tsx bench/run-all.ts [--quick] [--nodes 1000] [--sizes 1000,5000] [--joins 30] [--daemonsets 2] [--upstream-joins] [--rolling-limit-s 420]
- *                            [--only planes,converged-reconcile,lambda-bundle,cost]
- * `--only` runs the named parts and keeps the other parts of the existing latest.json.
+ *                            [--only planes,node-join,converged-reconcile,lambda-bundle,cost]
+ * `--only` runs the named parts and keeps the other parts of the existing latest.json (`node-join`
+ * alone runs the joins on planes of their own).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,7 +26,7 @@ import { benchKubeConfig, KCM_BURST, KCM_QPS, TokenBucket } from './lib/kube.js'
 import { machineFacts, type MachineFacts } from './lib/machine.js';
 import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { startDaemonless } from './lib/workload.js';
-import { joinPhase, type NodeJoinResult, type NodeJoinRun } from './node-join.js';
+import { joinPhase, runNodeJoin, type NodeJoinResult, type NodeJoinRun } from './node-join.js';
 import { renderMarkdown } from './report.js';
 import { rollingPhase, rollingResult, type RollingResult, type RollingRun } from './rolling-update.js';
 
@@ -106,7 +107,9 @@ async function main(): Promise<void> {
 
   const converge = !runs('planes') ? previous?.converge ?? null : a && b && floor ? convergeResult(nodes, 'affinity', floorConcurrency, a.converge, b.converge, floor) : null;
   const rollingUpdate = !runs('planes') ? previous?.rollingUpdate ?? null : a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun) : null;
-  const nodeJoin: NodeJoinResult | null = !runs('planes') ? previous?.nodeJoin ?? null : a?.join ? { baseNodes: nodes, daemonSets, joins, daemonless: a.join, upstream: b?.join ?? null } : null;
+  const nodeJoin: NodeJoinResult | null = runs('node-join') && only.includes('node-join')
+    ? await attempt('node-join', () => runNodeJoin({ baseNodes: nodes, daemonSets, joins, upstream: upstreamJoins, perJoinTimeoutMs: 10_000 }))
+    : !runs('planes') ? previous?.nodeJoin ?? null : a?.join ? { baseNodes: nodes, daemonSets, joins, daemonless: a.join, upstream: b?.join ?? null } : null;
 
   // Partial results, in case a later part dies.
   writeFileSync(join(resultsDir, 'partial.json'), `${JSON.stringify({ converge, rollingUpdate, nodeJoin, errors }, null, 2)}\n`);

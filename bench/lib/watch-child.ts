@@ -33,8 +33,17 @@ function compact(obj: V1Pod | V1Node): unknown {
   };
 }
 
+// Only changes of the compact fields are printed: node heartbeats would otherwise flood the pipe and
+// make a busy parent read them late.
+const last = new Map<string, string>();
 const emit = (type: string, obj: V1Pod | V1Node, t = now()): void => {
-  process.stdout.write(`${JSON.stringify({ t, type, o: compact(obj) })}\n`);
+  const o = compact(obj);
+  const key = String((o as { name?: unknown }).name ?? '');
+  const text = JSON.stringify(o);
+  if (type === 'DELETED') last.delete(key);
+  else if (last.get(key) === text) return;
+  else last.set(key, text);
+  process.stdout.write(`${JSON.stringify({ t, type, o })}\n`);
 };
 
 async function list(): Promise<string | undefined> {
