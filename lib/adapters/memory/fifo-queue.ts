@@ -7,7 +7,10 @@
  *   delivered, even after the first message was deleted;
  * - a dead-letter list: a receive that would exceed `maxReceives` moves the message there instead;
  * - delayed delivery (the delay-queue path of `enqueueAfter`): a delayed message joins its group
- *   (and is checked for duplicates) when it becomes due, like the forwarder of the delay queue.
+ *   (and is checked for duplicates) when it becomes due, like the forwarder of the delay queue;
+ * - coalescing, beyond SQS: an entry with a `coalesceKey` is dropped when its group already holds a
+ *   message with the same key that nobody has received yet (the waiting one will do the same work
+ *   later, which is what a level-triggered key needs; like client-go's work queue).
  * The clock is injectable; waits use real timers.
  */
 import type { Delivery, QueueConsumer } from '../../app/queue.js';
@@ -30,6 +33,8 @@ export interface SendEntry {
   readonly body: string;
   /** Deliver no earlier than this many ms from now. */
   readonly delayMs?: number;
+  /** Drop this entry if a not-yet-received message of its group has the same coalesce key. */
+  readonly coalesceKey?: string;
 }
 
 export interface DeadLetter {
@@ -47,6 +52,7 @@ interface Message {
   receiveCount: number;
   receipt: string | null;
   invisibleUntil: number;
+  readonly coalesceKey?: string;
 }
 
 export const DEDUP_WINDOW_MS = 5 * 60 * 1000;
@@ -206,7 +212,11 @@ export class MemoryFifoQueue {
     if (this.#dedup.has(entry.dedupId)) return false;
     this.#dedup.set(entry.dedupId, now + this.#dedupWindowMs);
     const msgs = this.#groups.get(entry.groupId) ?? [];
-    msgs.push({ messageId, groupId: entry.groupId, dedupId: entry.dedupId, body: entry.body, receiveCount: 0, receipt: null, invisibleUntil: 0 });
+    if (entry.coalesceKey !== undefined && msgs.some((m) => m.receipt === null && m.coalesceKey === entry.coalesceKey)) return false;
+    msgs.push({
+      messageId, groupId: entry.groupId, dedupId: entry.dedupId, body: entry.body, receiveCount: 0, receipt: null, invisibleUntil: 0,
+      ...(entry.coalesceKey === undefined ? {} : { coalesceKey: entry.coalesceKey }),
+    });
     this.#groups.set(entry.groupId, msgs);
     return true;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryFifoQueue } from '../../../lib/adapters/memory/fifo-queue.js';
+import { createMemoryWorkQueue } from '../../../lib/adapters/memory/memory-work-queue.js';
 
 function make(o: { maxReceives?: number; visibilityTimeoutMs?: number } = {}) {
   const clock = { t: 1_000_000, now() { return this.t; } };
@@ -90,5 +91,39 @@ describe('MemoryFifoQueue', () => {
     const [d] = q.tryReceive(1);
     expect(q.changeVisibility(d!.receipt, 0)).toBe(true);
     expect(q.tryReceive(1)[0]).toMatchObject({ body: 'a1', receiveCount: 2 });
+  });
+});
+
+describe('MemoryFifoQueue coalescing', () => {
+  const c = (q: MemoryFifoQueue, groupId: string, body: string, coalesceKey: string) =>
+    q.send([{ groupId, body, dedupId: `${groupId}:${body}`, coalesceKey }])[0]!;
+
+  it('drops an entry whose coalesce key is already waiting in its group, and keeps other keys', () => {
+    const { q } = make();
+    expect(c(q, 'a', 'a1', 'k').duplicate).toBe(false);
+    expect(c(q, 'a', 'a2', 'k').duplicate).toBe(true);
+    expect(c(q, 'a', 'a3', 'other').duplicate).toBe(false);
+    expect(c(q, 'b', 'b1', 'k').duplicate).toBe(false);
+    expect(q.tryReceive(10).map((d) => d.body)).toEqual(['a1', 'a3', 'b1']);
+  });
+
+  it('keeps a new entry when the one with its key is already in flight (its reconcile may have read too early)', () => {
+    const { q } = make();
+    c(q, 'a', 'a1', 'k');
+    const [first] = q.tryReceive(1);
+    expect(c(q, 'a', 'a2', 'k').duplicate).toBe(false);
+    q.delete(first!.receipt);
+    expect(q.tryReceive(10).map((d) => d.body)).toEqual(['a2']);
+  });
+});
+
+describe('createMemoryWorkQueue()', () => {
+  it('turns a burst of reconciles of one key into one waiting message; a second look stays separate', async () => {
+    const { q } = make();
+    const queue = createMemoryWorkQueue(q);
+    await queue.enqueue(Array.from({ length: 50 }, (_, i) => ({ key: 'default/a', dedupId: `e${i}` })));
+    await queue.enqueue([{ key: 'default/a', dedupId: 'r1', recheck: true }, { key: 'default/a', dedupId: 'r2', recheck: true }]);
+    await queue.enqueue([{ key: 'default/b', dedupId: 'b1' }]);
+    expect(q.depth().visible).toBe(3);
   });
 });
