@@ -60,18 +60,18 @@ class ConnectionError extends Error {
 /** What the layer did to one session. */
 export interface SessionFaults {
   /**
-   * A list of this session was cut short (an injected 410 on a continue token) and not listed
+   * A list made through this client was cut short (an injected 410 on a continue token) and not listed
    * again to its end afterwards: the pass planned on a partial read.
    */
   truncated: boolean;
   /** Per list operation: whether its last listing reached the end. */
   lists: Partial<Record<RawOp, boolean>>;
-  /** Writes of this session that reached the server. */
+  /** Writes made through this client that reached the server. */
   writesReached: number;
   /** The session dies after this many writes reached the server (null: it lives). */
   dieAfter: number | null;
   dead: boolean;
-  /** Faults injected into this session, by kind. */
+  /** Faults injected into calls made through this client, by kind. */
   injected: Record<string, number>;
 }
 
