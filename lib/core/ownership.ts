@@ -61,28 +61,28 @@ export function claimObjects<T extends HasMetadata>(ds: V1DaemonSet, objects: re
   return { claimed, adopt, release };
 }
 
-/** The adopt patch (strategic merge, with a UID precondition). */
-export function adoptChange(kind: OwnershipChange['kind'], ds: V1DaemonSet, obj: HasMetadata): OwnershipChange {
+/**
+ * An ownership change of `obj`: a strategic merge patch of its ownerReferences that carries the
+ * object's UID, so it never lands on a replacement of the same name.
+ */
+function ownershipChange(kind: OwnershipChange['kind'], action: OwnershipChange['action'], ds: V1DaemonSet, obj: HasMetadata, ownerReferences: readonly object[]): OwnershipChange {
   const uid = obj.metadata?.uid ?? '';
   return {
     kind,
-    action: 'adopt',
+    action,
     name: obj.metadata?.name ?? '',
     namespace: obj.metadata?.namespace ?? ds.metadata?.namespace ?? '',
     uid,
-    patch: { metadata: { ownerReferences: [controllerRefFor(ds)], uid } },
+    patch: { metadata: { ownerReferences, uid } },
   };
 }
 
-/** The release patch (strategic merge delete of the owner ref, with a UID precondition). */
+/** The adopt patch: this DaemonSet becomes the controller owner. */
+export function adoptChange(kind: OwnershipChange['kind'], ds: V1DaemonSet, obj: HasMetadata): OwnershipChange {
+  return ownershipChange(kind, 'adopt', ds, obj, [controllerRefFor(ds)]);
+}
+
+/** The release patch: a strategic merge delete of this DaemonSet's owner reference. */
 export function releaseChange(kind: OwnershipChange['kind'], ds: V1DaemonSet, obj: HasMetadata): OwnershipChange {
-  const uid = obj.metadata?.uid ?? '';
-  return {
-    kind,
-    action: 'release',
-    name: obj.metadata?.name ?? '',
-    namespace: obj.metadata?.namespace ?? ds.metadata?.namespace ?? '',
-    uid,
-    patch: { metadata: { ownerReferences: [{ $patch: 'delete', uid: ds.metadata?.uid ?? '' }], uid } },
-  };
+  return ownershipChange(kind, 'release', ds, obj, [{ $patch: 'delete', uid: ds.metadata?.uid ?? '' }]);
 }

@@ -224,8 +224,9 @@ async function breakPodCreates(namespace: string): Promise<() => Promise<void>> 
 
 /**
  * The key once more, now that kubectl has returned and the object is stored. A webhook's key can be
- * reconciled before the object it announces is stored (see "a change announced by admission…"
- * below); the tests about other things do not depend on winning that race.
+ * reconciled before the object it announces is stored; the second look 5 s later covers that (see
+ * "a change announced by admission…" below), and this keeps the tests about other things from
+ * waiting for it.
  */
 async function enqueueStored(p: PipelineRunner, key: string): Promise<void> {
   await p.runner.queue.enqueue([{ key, dedupId: `stored-${key}-${Date.now()}` }]);
