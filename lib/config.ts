@@ -5,6 +5,7 @@
  * missing or invalid variable in one `ConfigError`. Only composition roots call it.
  */
 import { z } from 'zod';
+import type { ManagedResource } from './core/managed-resource.js';
 
 /** Every environment variable the handlers and the local runner read. */
 export const ENV = {
@@ -63,7 +64,6 @@ export type ClusterAuth =
   | { readonly mode: 'kubeconfig'; readonly path: string | null };
 
 export type WebhookAuthMode = 'path' | 'hmac' | 'any';
-export type ManagedResource = 'native' | 'crd';
 export type PlacementMode = 'affinity' | 'nodeName';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 

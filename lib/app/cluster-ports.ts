@@ -1,18 +1,18 @@
 /**
- * The pipeline's cluster ports (ListDaemonSets, EmitEvent) over the Kubernetes adapter.
+ * The pipeline's cluster ports (ListDaemonSets, EmitEvent) over the cluster port.
  */
-import type { KubeCluster } from '../adapters/kube/kube-cluster.js';
-import type { ManagedResource } from '../config.js';
+import { daemonSetApiVersion, type ManagedResource } from '../core/index.js';
+import type { ClusterApi } from './cluster-api.js';
 import type { LabelSelector } from '../events/types.js';
 import { TransientError } from './errors.js';
 import type { EmitEvent, ListDaemonSets } from './queue.js';
 
 /**
- * ListDaemonSets over `KubeCluster.listDaemonSets()`, which pages internally: the whole list comes
+ * ListDaemonSets over `ClusterApi.listDaemonSets()`, which pages internally: the whole list comes
  * back as one page. A list cut short (expired continue token) fails transiently, so that a resync or
  * fan-out never silently skips DaemonSets.
  */
-export function listDaemonSetsVia(cluster: KubeCluster): ListDaemonSets {
+export function listDaemonSetsVia(cluster: ClusterApi): ListDaemonSets {
   return async ({ namespace }) => {
     const list = await cluster.listDaemonSets();
     if (!list.complete) throw new TransientError('DaemonSet list was cut short');
@@ -27,8 +27,8 @@ export function listDaemonSetsVia(cluster: KubeCluster): ListDaemonSets {
   };
 }
 
-export function emitEventVia(cluster: KubeCluster, managed: ManagedResource, now: () => number = Date.now): EmitEvent {
-  const apiVersion = managed === 'crd' ? 'daemonless.io/v1' : 'apps/v1';
+export function emitEventVia(cluster: ClusterApi, managed: ManagedResource, now: () => number = Date.now): EmitEvent {
+  const apiVersion = daemonSetApiVersion(managed);
   return async (event) => {
     const slash = event.key.indexOf('/');
     const namespace = event.key.slice(0, slash);

@@ -16,6 +16,15 @@ export class TransientError extends ControllerError {}
 /** Retrying cannot help (for example a DaemonSet the API server would reject); acknowledge it. */
 export class TerminalError extends ControllerError {}
 
+/**
+ * The object changed since this pass read it (HTTP 409 Conflict on an update carrying a
+ * resourceVersion or a UID precondition). Transient: the next read sees the change.
+ */
+export class ConflictError extends TransientError {}
+
+/** The API server refused the request as invalid (HTTP 422), for example a patch of an object that changed meanwhile. */
+export class InvalidObjectError extends TerminalError {}
+
 /** A queue message or webhook body that cannot be understood. Never retried. */
 export class InvalidMessageError extends TerminalError {}
 

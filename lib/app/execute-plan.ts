@@ -6,9 +6,8 @@
  * deletes carry UID preconditions (NotFound = done), ownership patches carry the object's UID.
  */
 import type { Plan, PodToCreate, V1DaemonSet } from '../core/index.js';
-import type { ClusterApi, ClusterEvent, WriteOutcome } from '../adapters/kube/kube-cluster.js';
-import { statusCode } from '../adapters/kube/kube-errors.js';
-import { TerminalError, TransientError } from './errors.js';
+import type { ClusterApi, ClusterEvent, WriteOutcome } from './cluster-api.js';
+import { ConflictError, InvalidObjectError, TerminalError, TransientError } from './errors.js';
 
 export interface ExecuteOptions {
   /** Most pod creates and deletes one pass makes (upstream `burstReplicas`: 250). */
@@ -199,7 +198,7 @@ async function patchOwnership(cluster: ClusterApi, kind: 'Pod' | 'ControllerRevi
     else await cluster.patchRevision(ns, name, patch, 'strategic');
   } catch (e) {
     // Releasing an object that changed meanwhile (422 Invalid) is done: it is no longer ours.
-    if (action === 'release' && statusCode((e as Error).cause) === 422) return;
+    if (action === 'release' && e instanceof InvalidObjectError) return;
     throw e;
   }
 }
@@ -244,7 +243,7 @@ async function writeStatus(cluster: ClusterApi, ds: V1DaemonSet, plan: Plan): Pr
   try {
     await cluster.replaceDaemonSetStatus(ds, status);
   } catch (e) {
-    if (!(e instanceof TransientError) || statusCode(e.cause) !== 409) throw e;
+    if (!(e instanceof ConflictError)) throw e;
     const fresh = await cluster.getDaemonSet(plan.namespace, plan.name);
     if (!fresh || fresh.metadata?.uid !== plan.uid) return;
     await cluster.replaceDaemonSetStatus(fresh, { ...status, conditions: fresh.status?.conditions, collisionCount: fresh.status?.collisionCount ?? status.collisionCount });

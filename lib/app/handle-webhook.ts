@@ -17,7 +17,8 @@
  * secrets may be configured during a rotation. The path (which holds the secret) is never logged.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { ManagedResource, WebhookAuthMode } from '../config.js';
+import type { WebhookAuthMode } from '../config.js';
+import type { ManagedResource } from '../core/index.js';
 import { mapEvents } from '../events/map-event.js';
 import { parseWebhookBody, peekAdmission } from '../events/parse.js';
 import { ADMISSION_API_VERSION } from '../events/schemas.js';

@@ -12,13 +12,14 @@
  *   TransientError and anything unclassified → throw: the record fails, SQS redelivers it, and after
  *   maxReceives it lands in the DLQ (the last attempt also emits a Warning Event).
  */
-import { decodeMessage, type DelayedMessage, type FanoutMessage, type QueueMessage } from '../adapters/sqs/message-codec.js';
+import { decodeMessage, type DelayedMessage, type FanoutMessage, type QueueMessage } from './messages.js';
 import { dedupId } from '../events/identity.js';
+import type { DaemonSetKey } from '../events/types.js';
 import { selectorMatches } from '../events/selector.js';
 import { METRIC, type AppLogger, type AppMetrics } from '../observability/ports.js';
 import { InvalidMessageError, TerminalError } from './errors.js';
 import { daemonSetPages } from './list-daemonsets.js';
-import type { DaemonSetKey, ReconcileFn, ReconcileReport } from './ports.js';
+import type { ReconcileFn, ReconcileReport } from './ports.js';
 import type { EmitEvent, EventQueue, ListDaemonSets } from './queue.js';
 
 export interface QueueRecord {

@@ -2,8 +2,8 @@
  * Queue seams of the event pipeline beyond `WorkQueue` (ports.ts): fan-out messages, and the
  * consumer side that the local runner pulls from. Types only.
  */
-import type { DaemonSetKey, WorkQueue } from './ports.js';
-import type { DaemonSetSummary, FanoutRequest } from '../events/types.js';
+import type { DaemonSetKey, DaemonSetSummary, FanoutRequest } from '../events/types.js';
+import type { WorkQueue } from './ports.js';
 
 /** The webhook's and the reconcile function's view of the queue: keys, fan-outs and delayed keys. */
 export interface EventQueue extends WorkQueue {

@@ -7,9 +7,8 @@
  * so that the selector no longer matches is not seen, so it is not released (upstream would release
  * it); it is still deleted with its DaemonSet by the garbage collector.
  */
-import type { Snapshot, V1DaemonSet } from '../core/index.js';
-import type { ClusterApi, ListResult } from '../adapters/kube/kube-cluster.js';
-import { formatLabelSelector } from '../adapters/kube/label-selector.js';
+import { formatLabelSelector, type Snapshot, type V1DaemonSet } from '../core/index.js';
+import type { ClusterApi, ListResult } from './cluster-api.js';
 import { TransientError } from './errors.js';
 
 /** Reads the snapshot, or null when the DaemonSet does not exist. */

@@ -3,10 +3,11 @@
  * The same path backs the reconcile Lambda, the local runner and the integration tests.
  */
 import { plan as planPass, validateDaemonSet, type PlanOptions } from '../core/index.js';
-import type { ClusterApi } from '../adapters/kube/kube-cluster.js';
+import type { ClusterApi } from './cluster-api.js';
 import { InvalidMessageError, TerminalError, TransientError } from './errors.js';
 import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
-import type { DaemonSetKey, ReconcileFn, ReconcileReport } from './ports.js';
+import type { DaemonSetKey } from '../events/types.js';
+import type { ReconcileFn, ReconcileReport } from './ports.js';
 import { readSnapshot } from './read-snapshot.js';
 
 export interface ReconcileDeps {

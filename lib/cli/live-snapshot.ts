@@ -5,8 +5,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeCluster } from '../adapters/kube/kube-cluster.js';
-import { formatLabelSelector } from '../adapters/kube/label-selector.js';
-import type { V1ControllerRevision, V1DaemonSet, V1Pod } from '../core/index.js';
+import { formatLabelSelector, type V1ControllerRevision, type V1DaemonSet, type V1Pod } from '../core/index.js';
 import type { ReadLiveSnapshot } from './cli.js';
 import { SnapshotError } from './snapshot.js';
 

@@ -11,6 +11,8 @@ export { computeTemplateHash } from './hash.js';
 export { daemonPodName } from './pod-template.js';
 export { isPodReady, isPodAvailable, targetNodeName } from './pod-state.js';
 export { compileSelector } from './selector.js';
+export { formatLabelSelector } from './label-selector.js';
+export { CRD_GROUP, CRD_PLURAL, CRD_VERSION, daemonSetApiVersion, daemonSetGroup, type ManagedResource } from './managed-resource.js';
 export { toDate, toRfc3339 } from './time.js';
 export * from './labels.js';
 export {

@@ -4,7 +4,7 @@
  * (namespace ≤ 63 + "/" + name ≤ 253) can be longer, so long or odd values are hashed.
  */
 import { createHash } from 'node:crypto';
-import type { DaemonSetKey } from '../app/ports.js';
+import type { DaemonSetKey } from './types.js';
 
 export const SQS_ID_MAX = 128;
 const SQS_ID_CHARSET = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]+$/;

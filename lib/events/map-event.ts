@@ -15,10 +15,9 @@
  * could never have produced (invalid DNS names, several controller references, owners without a
  * uid) are refused instead, so that nothing is enqueued for them.
  */
-import type { ManagedResource } from '../config.js';
-import type { ReconcileRequest } from '../app/ports.js';
+import { daemonSetGroup, type ManagedResource } from '../core/index.js';
 import { dedupId } from './identity.js';
-import type { FanoutRequest, FanoutScope, MappingResult, ObjectEvent, ObjectSummary, OwnerReference, Taint } from './types.js';
+import type { FanoutRequest, FanoutScope, MappingResult, ObjectEvent, ObjectSummary, OwnerReference, ReconcileRequest, Taint } from './types.js';
 
 export interface MappingOptions {
   readonly managed: ManagedResource;
@@ -34,7 +33,7 @@ export interface MappingOptions {
 export type MapResult = ({ readonly ok: true } & MappingResult) | { readonly ok: false; readonly reason: string };
 
 /** API group of the managed DaemonSet resource. */
-export const MANAGED_GROUP: Readonly<Record<ManagedResource, string>> = { native: 'apps', crd: 'daemonless.io' };
+export const MANAGED_GROUP: Readonly<Record<ManagedResource, string>> = { native: daemonSetGroup('native'), crd: daemonSetGroup('crd') };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

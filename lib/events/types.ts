@@ -1,8 +1,26 @@
 /**
  * Normalized object events and what they map to. Every source (AdmissionReview, audit EventList,
  * watch event) is turned into `ObjectEvent`s first; the mapping rules then see one shape only.
+ * The keys and reconcile requests they map to are declared here too: the shell (lib/app) and the
+ * queue adapters import them from this module.
  */
-import type { DaemonSetKey, ReconcileRequest } from '../app/ports.js';
+
+/** A DaemonSet key: "namespace/name". Keys are hints; a reconcile always reads live state. */
+export type DaemonSetKey = string;
+
+/** A message asking for one DaemonSet to be reconciled. */
+export interface ReconcileRequest {
+  readonly key: DaemonSetKey;
+  /** Deduplication identity of the event that caused it (FIFO MessageDeduplicationId source). */
+  readonly dedupId: string;
+  /** When the causing event was observed (ms since epoch), for event-to-action latency. */
+  readonly observedAt?: number;
+  /**
+   * The event was seen before the API server stored it (an admission review): after reconciling,
+   * look again a few seconds later, when the change is certain to be readable.
+   */
+  readonly recheck?: boolean;
+}
 
 export type EventSource = 'admission' | 'audit' | 'watch';
 export type Operation = 'create' | 'update' | 'delete';

@@ -10,7 +10,7 @@
  *   that is what lets the mapping drop irrelevant node updates (WATCH-6).
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
-import type { ManagedResource } from '../config.js';
+import { daemonSetApiVersion, type ManagedResource } from '../core/index.js';
 import { mapEvents } from '../events/map-event.js';
 import { parseWebhookBody } from '../events/parse.js';
 import type { EventQueue } from '../app/queue.js';
@@ -53,7 +53,7 @@ export function startWatchSource(options: WatchSourceOptions): WatchSource {
   const watch = new Watch(options.kubeConfig);
   const now = options.now ?? Date.now;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
-  const dsPath = options.managed === 'crd' ? '/apis/daemonless.io/v1/daemonsets' : '/apis/apps/v1/daemonsets';
+  const dsPath = `/apis/${daemonSetApiVersion(options.managed)}/daemonsets`;
   const paths = [{ path: '/api/v1/nodes', kind: 'Node' }, { path: '/api/v1/pods', kind: 'Pod' }, { path: dsPath, kind: 'DaemonSet' }];
   let stopped = false;
   const aborts = new Set<AbortController>();

@@ -14,7 +14,7 @@ import type { V1DaemonSet, V1Pod } from '@kubernetes/client-node';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
-import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage, type DelayedMessage } from '../../lib/adapters/sqs/message-codec.js';
+import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage, type DelayedMessage } from '../../lib/app/messages.js';
 import { createSqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue.js';
 import { TransientError } from '../../lib/app/errors.js';
 import { fanoutGroupId, messageGroupId } from '../../lib/events/identity.js';

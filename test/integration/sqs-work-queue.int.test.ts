@@ -4,7 +4,7 @@
  */
 import { DeleteMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, type DelayedMessage } from '../../lib/adapters/sqs/message-codec.js';
+import { decodeMessage, type DelayedMessage } from '../../lib/app/messages.js';
 import { createSqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue.js';
 import { TransientError } from '../../lib/app/errors.js';
 import type { ReconcileReport } from '../../lib/app/ports.js';

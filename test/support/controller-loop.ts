@@ -3,7 +3,8 @@
  * given DaemonSet keys over and over (like a resync every `intervalMs`) with the real shell and the
  * controller's own credentials, until stopped. The event-driven pipeline has tests of its own.
  */
-import { KubeCluster, type ManagedResource } from '../../lib/adapters/kube/kube-cluster.js';
+import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
+import type { ManagedResource } from '../../lib/core/index.js';
 import { createReconciler } from '../../lib/app/reconcile-key.js';
 import type { ReconcileReport } from '../../lib/app/ports.js';
 import type { PlacementMode } from '../../lib/core/index.js';

@@ -33,7 +33,7 @@ import type {
   V1OwnerReference,
   V1Pod,
 } from '@kubernetes/client-node';
-import type { ApiCounters, ClusterApi, ClusterEvent, ListResult, PatchKind, WriteOutcome } from '../../lib/adapters/kube/kube-cluster.js';
+import type { ApiCounters, ClusterApi, ClusterEvent, ListResult, PatchKind, WriteOutcome } from '../../lib/app/cluster-api.js';
 import { isAlreadyExists, isConflict, isGone, isNotFound, toClusterError } from '../../lib/adapters/kube/kube-errors.js';
 import { TEMPLATE_GENERATION_ANNOTATION } from '../../lib/core/index.js';
 

@@ -1,6 +1,7 @@
 /**
  * The Kubernetes adapter: every API call the controller makes, through @kubernetes/client-node.
- * It only translates (typed calls in, typed errors out) and counts what it does; it decides nothing.
+ * It implements the shell's cluster port (lib/app/cluster-api.ts): it only translates (typed calls
+ * in, typed errors out) and counts what it does; it decides nothing.
  *
  * Reads are consistent LISTs/GETs (no resourceVersion): the planner's rolling-update budget must
  * never be computed from a view older than the controller's own last writes (spec IMPL-1). Since
@@ -19,41 +20,9 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import type { ApiCounters, ClusterApi, ClusterEvent, InvolvedObject, ListResult, PatchKind, WriteOutcome } from '../../app/cluster-api.js';
+import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, type ManagedResource } from '../../core/managed-resource.js';
 import { isAlreadyExists, isConflict, isGone, isNamespaceTerminating, isNotFound, toClusterError } from './kube-errors.js';
-
-/** Which objects the controller manages: native apps/v1 DaemonSets, or the project's own CRD. */
-export type ManagedResource = 'native' | 'crd';
-
-export const CRD_GROUP = 'daemonless.io';
-export const CRD_VERSION = 'v1';
-export const CRD_PLURAL = 'daemonsets';
-
-/** API traffic of one reconcile pass (or of the adapter's whole life). */
-export interface ApiCounters {
-  reads: number;
-  writes: number;
-}
-
-/** A DaemonSet's key and selector, as the resync and fan-out need them. */
-export interface DaemonSetRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly key: string;
-  readonly selector: V1DaemonSet['spec'] extends infer S ? (S extends { selector: infer L } ? L : never) : never;
-}
-
-/** A list that may have been cut short (a continue token expired mid-way). */
-export interface ListResult<T> {
-  readonly items: T[];
-  readonly complete: boolean;
-}
-
-/** An event recorded on a DaemonSet (or on one of its pods). */
-export interface ClusterEvent {
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: string;
-  readonly message: string;
-}
 
 export interface KubeClusterOptions {
   readonly managedResource?: ManagedResource;
@@ -63,40 +32,10 @@ export interface KubeClusterOptions {
   readonly component?: string;
 }
 
-/** What happened to a write that the controller treats idempotently. */
-export type WriteOutcome = 'done' | 'already-done';
-
 const PAGE = 500;
-
-/** The patch formats the controller uses. */
-export type PatchKind = 'strategic' | 'merge';
 
 const patchOptions = (kind: PatchKind) =>
   setHeaderOptions('Content-Type', kind === 'strategic' ? PatchStrategy.StrategicMergePatch : PatchStrategy.MergePatch);
-
-/**
- * Every call the reconcile shell makes, as an interface: `KubeCluster` implements it over the real
- * API; tests implement it in memory (with injected faults) to check the shell's invariants.
- */
-export interface ClusterApi {
-  readonly counters: ApiCounters;
-  /** A view with counters of its own (one per reconcile pass). */
-  session(): ClusterApi;
-  getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | null>;
-  listDaemonSets(): Promise<ListResult<V1DaemonSet>>;
-  replaceDaemonSetStatus(ds: V1DaemonSet, status: V1DaemonSetStatus): Promise<V1DaemonSet>;
-  patchDaemonSetMetadata(namespace: string, name: string, metadata: object): Promise<void>;
-  listNodes(): Promise<ListResult<V1Node>>;
-  listPods(namespace: string, labelSelector?: string): Promise<ListResult<V1Pod>>;
-  createPod(pod: V1Pod): Promise<WriteOutcome>;
-  deletePod(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome>;
-  patchPod(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome>;
-  listRevisions(namespace: string, labelSelector?: string): Promise<ListResult<V1ControllerRevision>>;
-  createRevision(rev: V1ControllerRevision): Promise<{ outcome: WriteOutcome; existing?: V1ControllerRevision }>;
-  patchRevision(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome>;
-  deleteRevision(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome>;
-  recordEvent(involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, event: ClusterEvent, now: Date): Promise<boolean>;
-}
 
 export class KubeCluster implements ClusterApi {
   readonly counters: ApiCounters = { reads: 0, writes: 0 };
@@ -316,7 +255,7 @@ export class KubeCluster implements ClusterApi {
    * Records a core/v1 Event about an object (so `kubectl describe ds` shows it). Failures are
    * swallowed: an event is best-effort, as upstream's recorder is.
    */
-  async recordEvent(involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, event: ClusterEvent, now: Date): Promise<boolean> {
+  async recordEvent(involved: InvolvedObject, event: ClusterEvent, now: Date): Promise<boolean> {
     this.counters.writes++;
     try {
       await this.core.createNamespacedEvent({

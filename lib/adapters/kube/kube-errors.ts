@@ -1,7 +1,7 @@
 /**
  * Translates @kubernetes/client-node failures into the shell's error classes. Pure translation.
  */
-import { TerminalError, TransientError } from '../../app/errors.js';
+import { ConflictError, InvalidObjectError, TerminalError, TransientError } from '../../app/errors.js';
 
 /** The HTTP status of an ApiException (or a fetch-level failure: 0). */
 export function statusCode(e: unknown): number {
@@ -47,7 +47,8 @@ export const isGone = (e: unknown): boolean => statusCode(e) === 410;
 /**
  * Classifies an API failure: 429, 5xx, 409 conflicts, timeouts and connection errors are transient;
  * 400/401/403/422 are terminal (retrying the same request cannot succeed; 401/403 mean the
- * controller's credentials or ClusterRole are wrong, which an operator has to fix).
+ * controller's credentials or ClusterRole are wrong, which an operator has to fix). A 409 is a
+ * ConflictError and a 422 an InvalidObjectError, the two answers the shell acts on.
  */
 export function toClusterError(e: unknown, what: string): Error {
   if (e instanceof TransientError || e instanceof TerminalError) return e;
@@ -55,6 +56,8 @@ export function toClusterError(e: unknown, what: string): Error {
   const reason = statusReason(e);
   const detail = code ? `HTTP ${code}${reason ? ` ${reason}` : ''}` : (e as Error)?.message ?? String(e);
   const message = `${what}: ${detail}`;
-  if (code === 0 || code === 408 || code === 409 || code === 410 || code === 429 || code >= 500) return new TransientError(message, { cause: e });
+  if (code === 409) return new ConflictError(message, { cause: e });
+  if (code === 422) return new InvalidObjectError(message, { cause: e });
+  if (code === 0 || code === 408 || code === 410 || code === 429 || code >= 500) return new TransientError(message, { cause: e });
   return new TerminalError(message, { cause: e });
 }

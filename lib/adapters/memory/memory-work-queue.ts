@@ -3,11 +3,10 @@
  * Messages coalesce: a reconcile of a key, or a fan-out of a scope, that is already waiting in its
  * group absorbs a new one, so a burst of pod events costs one reconcile, not one per event.
  */
-import type { ReconcileRequest } from '../../app/ports.js';
 import type { EventQueue } from '../../app/queue.js';
 import { fanoutGroupId, messageGroupId } from '../../events/identity.js';
-import type { FanoutRequest } from '../../events/types.js';
-import { encodeMessage, toFanoutMessage, toReconcileMessage } from '../sqs/message-codec.js';
+import type { FanoutRequest, ReconcileRequest } from '../../events/types.js';
+import { encodeMessage, toFanoutMessage, toReconcileMessage } from '../../app/messages.js';
 import type { MemoryFifoQueue } from './fifo-queue.js';
 
 /** A waiting reconcile of the same key covers a new one (a second look only covers a second look). */

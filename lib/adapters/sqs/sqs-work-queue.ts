@@ -13,11 +13,10 @@ import {
   type SendMessageBatchRequestEntry, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { TerminalError, TransientError } from '../../app/errors.js';
-import type { ReconcileRequest } from '../../app/ports.js';
 import type { Delivery, EventQueue, QueueConsumer } from '../../app/queue.js';
 import { fanoutGroupId, messageGroupId } from '../../events/identity.js';
-import type { FanoutRequest } from '../../events/types.js';
-import { encodeMessage, toFanoutMessage, toReconcileMessage, toReconcileRequest, type DelayedMessage } from './message-codec.js';
+import type { FanoutRequest, ReconcileRequest } from '../../events/types.js';
+import { encodeMessage, toFanoutMessage, toReconcileMessage, toReconcileRequest, type DelayedMessage } from '../../app/messages.js';
 
 export const SQS_MAX_BATCH = 10;
 export const SQS_MAX_BATCH_BYTES = 1024 * 1024;

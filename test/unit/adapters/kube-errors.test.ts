@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TerminalError, TransientError } from '../../../lib/app/errors.js';
 import { isAlreadyExists, isNamespaceTerminating, statusReason, toClusterError } from '../../../lib/adapters/kube/kube-errors.js';
-import { formatLabelSelector } from '../../../lib/adapters/kube/label-selector.js';
+import { formatLabelSelector } from '../../../lib/core/index.js';
 
 /** The shape of a client-node ApiException: numeric code, body as the Status JSON text. */
 const apiError = (code: number, status: object) => Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify(status) });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage, toReconcileRequest } from '../../../lib/adapters/sqs/message-codec.js';
+import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage, toReconcileRequest } from '../../../lib/app/messages.js';
 import { InvalidMessageError } from '../../../lib/app/errors.js';
 
 describe('message codec', () => {

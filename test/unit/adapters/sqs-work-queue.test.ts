@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage } from '../../../lib/adapters/sqs/message-codec.js';
+import { decodeMessage } from '../../../lib/app/messages.js';
 import { createSqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue.js';
 import { TerminalError, TransientError } from '../../../lib/app/errors.js';
 

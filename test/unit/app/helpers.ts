@@ -1,4 +1,5 @@
-import type { ReconcileReport, ReconcileRequest } from '../../../lib/app/ports.js';
+import type { ReconcileReport } from '../../../lib/app/ports.js';
+import type { ReconcileRequest } from '../../../lib/events/types.js';
 import type { EventQueue } from '../../../lib/app/queue.js';
 import type { FanoutRequest } from '../../../lib/events/types.js';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RECHECK_SECONDS, newBatchState, processRecord, type BatchDeps } from '../../../lib/app/process-batch.js';
 import type { ReconcileFn } from '../../../lib/app/ports.js';
-import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage } from '../../../lib/adapters/sqs/message-codec.js';
+import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage } from '../../../lib/app/messages.js';
 import { mapEvents } from '../../../lib/events/map-event.js';
 import type { ObjectEvent } from '../../../lib/events/types.js';
 import { silentLogger, noMetrics } from '../../../lib/observability/ports.js';

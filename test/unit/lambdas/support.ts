@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Observability } from '../../../lambdas/shared/observability.js';
-import { encodeMessage, type QueueMessage } from '../../../lib/adapters/sqs/message-codec.js';
+import { encodeMessage, type QueueMessage } from '../../../lib/app/messages.js';
 import { messageGroupId } from '../../../lib/events/identity.js';
 
 export const FIFO_ARN = 'arn:aws:sqs:eu-west-1:123456789012:daemonless-reconcile.fifo';

@@ -8,9 +8,8 @@
  * - `delayed`:   `{ v: 1, type: 'delayed', dueAt, message: <reconcile> }` — only on the delay queue.
  */
 import { z } from 'zod';
-import { InvalidMessageError } from '../../app/errors.js';
-import type { ReconcileRequest } from '../../app/ports.js';
-import type { FanoutRequest } from '../../events/types.js';
+import type { FanoutRequest, ReconcileRequest } from '../events/types.js';
+import { InvalidMessageError } from './errors.js';
 
 const key = z.string().min(3).max(63 + 1 + 253).regex(/^[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*$/);
 const id = z.string().min(1).max(128);
