@@ -5,7 +5,7 @@
  * upstream's in-memory expectations: creates use deterministic names (AlreadyExists = done),
  * deletes carry UID preconditions (NotFound = done), ownership patches carry the object's UID.
  */
-import type { Plan, PodToCreate, V1DaemonSet } from '../core/index.js';
+import { sameRevisionData, type Plan, type PodToCreate, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi, ClusterEvent, WriteOutcome } from './cluster-api.js';
 import { ConflictError, InvalidObjectError, TerminalError, TransientError } from './errors.js';
 
@@ -42,10 +42,6 @@ export const POD_EVENT = {
   deleteFailed: 'FailedDelete',
 } as const;
 
-const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : x);
-
 /**
  * Executes `plan` against the cluster for the DaemonSet `ds` (as read this pass). Never throws for
  * per-object failures: they are collected in `errors`; the caller decides how the pass ends.
@@ -78,7 +74,7 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
     const rev = plan.revisions.create;
     historyOk = (await attempt(async () => {
       const r = await cluster.createRevision(rev);
-      if (r.existing && canonical(r.existing.data) !== canonical(rev.data)) {
+      if (r.existing && !sameRevisionData(r.existing, rev)) {
         // A different revision holds this hash: the next pass sees it and raises collisionCount (HIST-7).
         throw new TransientError(`controllerrevision ${ns}/${rev.metadata?.name} exists with other content (hash collision)`);
       }

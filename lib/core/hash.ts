@@ -12,7 +12,7 @@
  * is always read from the current revision's label (HIST-10), never recomputed.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './objects.js';
+import { stableStringify } from './canonical-json.js';
 
 /** The alphabet of `k8s.io/apimachinery/pkg/util/rand.SafeEncodeString` (no vowels, no 0/1/3). */
 export const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -22,11 +22,6 @@ export function safeEncodeString(text: string): string {
   let out = '';
   for (let i = 0; i < text.length; i++) out += SAFE_ALPHABET[text.charCodeAt(i) % SAFE_ALPHABET.length];
   return out;
-}
-
-/** `JSON.stringify` of the canonical form: byte-stable for equal JSON values. */
-export function stableStringify(value: unknown): string {
-  return JSON.stringify(canonicalJson(value));
 }
 
 function sha256(text: string): Buffer {

@@ -5,7 +5,8 @@
 import type { V1ControllerRevision, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
 import { computeTemplateHash } from './hash.js';
 import { CONTROLLER_REVISION_HASH_LABEL, FAILED_POD_BACKOFF_ANNOTATION } from './labels.js';
-import { canonicalJson, jsonEqual, labelsOf, type JsonValue } from './objects.js';
+import { canonicalJson, sameJson, type JsonValue } from './canonical-json.js';
+import { labelsOf } from './objects.js';
 import { controllerRefFor } from './ownership.js';
 import type { PodLabelChange, RevisionToDelete, RevisionUpdate } from './types.js';
 
@@ -21,15 +22,7 @@ export function buildRevisionData(ds: V1DaemonSet): JsonValue {
   const template = canonicalJson(ds.spec?.template ?? {});
   const t = (template !== null && typeof template === 'object' && !Array.isArray(template) ? template : {}) as { [k: string]: JsonValue };
   const meta = (t['metadata'] !== undefined && typeof t['metadata'] === 'object' ? t['metadata'] : {}) as { [k: string]: JsonValue };
-  return sortKeys({ spec: { template: { ...t, $patch: 'replace', metadata: { creationTimestamp: null, ...meta } } } });
-}
-
-function sortKeys(value: JsonValue): JsonValue {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(sortKeys);
-  const out: { [k: string]: JsonValue } = {};
-  for (const k of Object.keys(value).sort()) out[k] = sortKeys(value[k] as JsonValue);
-  return out;
+  return canonicalJson({ spec: { template: { ...t, $patch: 'replace', metadata: { creationTimestamp: null, ...meta } } } }, { keepNulls: true });
 }
 
 /** Parses revision data that may arrive as an object or as JSON text. */
@@ -52,7 +45,16 @@ function revisionDataOf(cr: V1ControllerRevision): unknown {
 export function revisionMatchesDaemonSet(revision: V1ControllerRevision, ds: V1DaemonSet): boolean {
   const data = revisionDataOf(revision);
   if (data === undefined || data === null) return false;
-  return jsonEqual(canonicalJson(data), canonicalJson(buildRevisionData(ds)));
+  return sameJson(data, buildRevisionData(ds));
+}
+
+/**
+ * Whether two revisions store the same data, compared as `revisionMatchesDaemonSet` compares (an
+ * existing revision met on create is the planned one unless this is false: a hash collision).
+ */
+export function sameRevisionData(a: V1ControllerRevision, b: V1ControllerRevision): boolean {
+  const data = revisionDataOf(a);
+  return data !== undefined && data !== null && sameJson(data, revisionDataOf(b));
 }
 
 /** The revision's hash label, or its name when the label is missing (HIST-2). */

@@ -5,7 +5,8 @@
  */
 import type { V1ControllerRevision, V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
 import { minReadySeconds } from './daemon-set.js';
-import { canonicalJson, controllerRefOf, isBeingDeleted, jsonEqual, labelsOf } from './objects.js';
+import { canonicalJson, jsonEqual } from './canonical-json.js';
+import { controllerRefOf, isBeingDeleted, labelsOf } from './objects.js';
 import { nodeShouldRunDaemonPod } from './placement.js';
 import { isPodReady } from './pod-state.js';
 import { compileSelector } from './selector.js';
