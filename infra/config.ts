@@ -13,7 +13,7 @@ export type { ManagedResource };
 /** Every context key this app reads starts with this prefix; unknown keys with it are errors. */
 export const CONTEXT_PREFIX = 'daemonless:';
 
-/** How daemon pods are pinned to their node (see spec/daemonset-semantics.md §19). */
+/** How daemon pods are pinned to their node (see docs/rules.md §19). */
 export type PlacementMode = 'affinity' | 'nodeName';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 

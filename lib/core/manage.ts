@@ -121,6 +121,8 @@ export function planManage(input: ManageInput): ManageResult {
   const vanished = [...input.nodeToPods.keys()].filter((n) => !listed.has(n)).sort();
   for (const node of vanished) {
     for (const pod of input.nodeToPods.get(node) ?? []) {
+      // Upstream deletes these again on every pass even while terminating; deleting a terminating
+      // pod changes nothing and costs a write each pass (a deliberate difference, docs/rules.md).
       if (!pod.spec?.nodeName && !isPodDeleting(pod)) del(pod, node, 'node-gone');
     }
   }

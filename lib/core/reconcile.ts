@@ -101,6 +101,9 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}): 
     pods: podClaim.claimed,
   });
   const hash = history.currentHash;
+  // Pods relabelled by de-duplication (HIST-8) are planned with their new label, so they count as
+  // updated in this pass already; upstream's cache still shows the old label for one pass (a
+  // deliberate difference, docs/rules.md).
   const relabelled = new Set(history.podLabelChanges.map((c) => c.name));
   const daemonPods = podClaim.claimed.map((p) => (relabelled.has(p.metadata?.name ?? '') ? withHashLabel(p, hash) : p));
 
@@ -144,8 +147,13 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}): 
   const manageActed = manage.createNodes.length > 0 || manage.deletes.length > 0;
   if (updateStrategyType(ds) === 'RollingUpdate' && !(opts.deferRollingUpdate && manageActed)) {
     const deleted = new Set(snapshot.complete ? manage.deletes.map((d) => d.name) : []);
+    // Deleted pods leave the view, and a node left without pods leaves it too, as upstream's
+    // node-to-pods map has no entry for it; the rolling update re-adds desired nodes (ROLL-2).
     const after = new Map<string, V1Pod[]>();
-    for (const [node, list] of nodeToPods) after.set(node, list.filter((p) => !deleted.has(p.metadata?.name ?? '')));
+    for (const [node, list] of nodeToPods) {
+      const kept = list.filter((p) => !deleted.has(p.metadata?.name ?? ''));
+      if (kept.length > 0) after.set(node, kept);
+    }
     for (const { node, pod } of managed) {
       const simulated: V1Pod = { ...pod, metadata: { ...pod.metadata, creationTimestamp: now }, status: { phase: 'Pending' } };
       after.set(node, [...(after.get(node) ?? []), simulated]);

@@ -66,7 +66,7 @@ export interface PlanOptions {
   /**
    * IMPL-2. `false` (default): the rolling update is planned in the same pass, on the state that the
    * pass's manage step leaves behind (upstream unit-test semantics; the per-pass counts of
-   * scenarios.md). `true`: the rolling update is only planned in a pass where manage has nothing
+   * the scenarios in docs/rules.md). `true`: the rolling update is only planned in a pass where manage has nothing
    * to do (what upstream does in a real cluster, EXP-3). Both converge to the same end state.
    */
   readonly deferRollingUpdate?: boolean;

@@ -1,6 +1,6 @@
 /**
  * Maps normalized object events to the DaemonSets they may affect (architecture.md "The flow",
- * daemonset-semantics.md §16). Pure: no I/O, no clock (observedAt is an input).
+ * docs/rules.md §16). Pure: no I/O, no clock (observedAt is an input).
  *
  * - DaemonSet (apps/v1, or daemonless.io/v1 when the CRD is managed) → its own key (WATCH-1).
  * - Pod → its controller owner's key when that is a managed DaemonSet (WATCH-2..4); on an update

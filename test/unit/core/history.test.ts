@@ -202,6 +202,21 @@ describe('H. History, hashing, rollback', () => {
     expect(r.world.pods.map(hashOfPod)).toEqual(['h2', 'h2']);
   });
 
+  it('HIST-8 pods relabelled to the kept revision count as updated in the same pass: none is replaced', () => {
+    const ds = daemonSet().rollingUpdate(1);
+    let w = markReady(converge(world(ds.build(), nodes(3)), T0).world, T0);
+    // Without a matching pod-template-generation label only the hash label says which revision a pod runs.
+    w = { ...w, pods: w.pods.map((p) => ({ ...p, metadata: { ...p.metadata, labels: { ...L1, [CONTROLLER_REVISION_HASH_LABEL]: hashOfPod(p) ?? '' } } })) };
+    const cr1 = w.revisions[0] as V1ControllerRevision;
+    const cr2 = revision(ds.build()).name('foo-h2').hash('h2').number((cr1.revision ?? 1) + 1).build();
+    const r = sync({ ...w, revisions: [...w.revisions, cr2] }, at(1));
+    expect(r.plan.podLabelChanges.map((c) => c.name).sort()).toEqual(w.pods.map((p) => p.metadata?.name).sort());
+    // Upstream, reading its cache, would still see the old hash here and replace one pod (maxUnavailable 1).
+    expect(counts(r.plan)).toBe('0/0');
+    expect(r.plan.status.updatedNumberScheduled).toBe(3);
+    expect(counts(sync(r.world, at(2)).plan)).toBe('0/0');
+  });
+
   it('S-91 ControllerRevision adoption is namespace-scoped', () => {
     const ds = daemonSet().build();
     const owned = revision(ds).build();

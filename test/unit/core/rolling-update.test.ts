@@ -229,3 +229,25 @@ describe('E. Rolling update without surge', () => {
     expect(p.status.updatedNumberScheduled).toBe(1);
   });
 });
+
+describe('the same-pass view after manage (docs/rules.md, differences from upstream)', () => {
+  it('RUNS-1 a node whose pods manage deletes in this pass is not counted as unavailable, as upstream drops it from its node map', () => {
+    const start = rolledOut(4);
+    let { w } = update(start.w, start.ds, (b) => b.image('foo2/bar2').rollingUpdate(1));
+    // node-3 gets an untolerated NoExecute taint: it no longer runs the daemon and manage deletes its pod.
+    w = { ...w, nodes: w.nodes.map((n) => (n.metadata?.name === 'node-3' ? { ...n, spec: { ...n.spec, taints: [{ key: 'evict', value: 'now', effect: 'NoExecute' }] } } : n)) };
+    const p = sync(w, at(1)).plan;
+    // Three desired nodes, all available: the budget of 1 goes to the first old pod.
+    expect(p.deletePods.map((d) => [d.node, d.reason])).toEqual([['node-3', 'not-eligible'], ['node-0', 'rolling-update']]);
+    expect(p.createPods).toEqual([]);
+  });
+
+  it('RUNS-1 a desired node emptied by manage still counts as unavailable', () => {
+    const start = rolledOut(3);
+    let { w } = update(start.w, start.ds, (b) => b.image('foo2/bar2').rollingUpdate(1));
+    w = { ...w, pods: w.pods.map((p) => (podsByNode({ ...w, pods: [p] }).has('node-2') ? { ...p, status: { ...p.status, phase: 'Succeeded' } } : p)) };
+    const p = sync(w, at(1)).plan;
+    // node-2's Succeeded pod is deleted (FAIL-4) and not yet replaced: that node uses the whole budget.
+    expect(p.deletePods.map((d) => [d.node, d.reason])).toEqual([['node-2', 'succeeded']]);
+  });
+});

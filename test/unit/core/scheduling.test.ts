@@ -262,6 +262,17 @@ describe('A. Scheduling / eligibility', () => {
     expect(sync(world(ds, [node('node-0').build()], pods), T0).plan.deletePods.map((d) => d.name)).toEqual(['unbound-2']);
   });
 
+  it('MANAGE-8 a never-bound pod of a vanished node that is already terminating is not deleted again', () => {
+    const ds = daemonSet().build();
+    // An unbound pod is removed at once when deleted; one still terminating is held by a finalizer.
+    const held = daemonPod(ds, 'unbound-2').targeting('node-2').finalizers(['example.com/hold']).deleting(T0).build();
+    const r = sync(world(ds, [node('node-0').build()], [daemonPod(ds, 'on-0').onNode('node-0').build(), held]), at(1));
+    expect(r.plan.deletePods).toEqual([]);
+    expect(r.plan.events).toEqual([]);
+    const again = sync(r.world, at(2)).plan;
+    expect([counts(again), again.statusChanged, again.events.length]).toEqual(['0/0', false, 0]);
+  });
+
   it('S-21 node deleted while its daemon pod is bound', () => {
     const ds = daemonSet().onDelete().build();
     const converged = converge(world(ds, nodes(2)), T0).world;
