@@ -27,12 +27,15 @@ export function listDaemonSetsVia(cluster: ClusterApi): ListDaemonSets {
   };
 }
 
-export function emitEventVia(cluster: ClusterApi, managed: ManagedResource, now: () => number = Date.now): EmitEvent {
+export function emitEventVia(cluster: Pick<ClusterApi, 'getDaemonSet' | 'recordEvent'>, managed: ManagedResource, now: () => number = Date.now): EmitEvent {
   const apiVersion = daemonSetApiVersion(managed);
   return async (event) => {
     const slash = event.key.indexOf('/');
     const namespace = event.key.slice(0, slash);
     const name = event.key.slice(slash + 1);
-    await cluster.recordEvent({ apiVersion, kind: 'DaemonSet', namespace, name }, { type: event.type, reason: event.reason, message: event.message }, new Date(now()));
+    // kubectl describe lists the Events whose involvedObject.uid is the object's: look it up when
+    // the failure did not carry it (a DaemonSet that is gone gets its Event without one).
+    const uid = event.uid ?? (await cluster.getDaemonSet(namespace, name).catch(() => null))?.metadata?.uid;
+    await cluster.recordEvent({ apiVersion, kind: 'DaemonSet', namespace, name, ...(uid === undefined ? {} : { uid }) }, { type: event.type, reason: event.reason, message: event.message }, new Date(now()));
   };
 }

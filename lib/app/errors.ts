@@ -4,9 +4,13 @@
  * reported as a Kubernetes Event, acknowledged).
  */
 export class ControllerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The uid of the DaemonSet the failure is about, when the failing pass had read it. */
+  readonly daemonSetUid: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; daemonSetUid?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.daemonSetUid = options?.daemonSetUid;
   }
 }
 

@@ -8,7 +8,9 @@
  *   Success with `requeueAfterSeconds` → enqueueAfter through the delay path, then ack.
  * - `fanout`: list the DaemonSets (paged) and enqueue the matching keys.
  * - `delayed` (delay queue): forward into the FIFO queue when due, or delay again.
- * - Errors: InvalidMessageError → log, ack. TerminalError → log, Warning Event, ack.
+ * - Errors: InvalidMessageError → log, ack. TerminalError → log, Warning Event, ack. A record
+ *   collapsed into a reconcile that failed shares its fate: acked after a terminal failure,
+ *   failed (redelivered) after a transient one; the Event and metrics come from the first record.
  *   TransientError and anything unclassified → throw: the record fails, SQS redelivers it, and after
  *   maxReceives it lands in the DLQ (the last attempt also emits a Warning Event).
  */
@@ -17,7 +19,7 @@ import { dedupId } from '../events/identity.js';
 import type { DaemonSetKey } from '../events/types.js';
 import { selectorMatches } from '../events/selector.js';
 import { METRIC, type AppLogger, type AppMetrics } from '../observability/ports.js';
-import { InvalidMessageError, TerminalError } from './errors.js';
+import { ControllerError, InvalidMessageError, TerminalError } from './errors.js';
 import { daemonSetPages } from './list-daemonsets.js';
 import type { ReconcileFn, ReconcileReport } from './ports.js';
 import type { EmitEvent, EventQueue, ListDaemonSets } from './queue.js';
@@ -65,6 +67,9 @@ export type RecordOutcome =
   | { readonly kind: 'delayed'; readonly result: 'forwarded' | 'redelayed' }
   | { readonly kind: 'dropped'; readonly reason: string };
 
+const uidOf = (e: unknown): { uid?: string } =>
+  (e instanceof ControllerError && e.daemonSetUid !== undefined ? { uid: e.daemonSetUid } : {});
+
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 /** Handles one record; resolves = ack, rejects = the record failed (redelivered). */
@@ -106,9 +111,15 @@ async function reconcileRecord(
   const earlier = batch.reconciles.get(key);
   if (earlier !== undefined) {
     deps.metrics.count(METRIC.reconcilesCollapsed);
-    const report = await earlier;
     log.debug('collapsed into an earlier reconcile of the same key');
-    return { kind: 'reconciled', key, report, collapsed: true };
+    try {
+      return { kind: 'reconciled', key, report: await earlier, collapsed: true };
+    } catch (e) {
+      // The earlier record already logged, counted and reported this failure. A terminal one was
+      // acked there, so this record is acked too; a transient one fails this record as well.
+      if (e instanceof TerminalError) return { kind: 'dropped', reason: errorText(e) };
+      throw e;
+    }
   }
   const pending = runReconcile(key, observedAt, record, deps, log, signal);
   batch.reconciles.set(key, pending);
@@ -119,14 +130,14 @@ async function reconcileRecord(
     if (e instanceof TerminalError) {
       deps.metrics.count(e instanceof InvalidMessageError ? METRIC.invalidMessages : METRIC.terminalErrors);
       log.error('reconcile failed terminally; not retried', { error: errorText(e) });
-      await emit(deps, log, { key, type: 'Warning', reason: 'ReconcileFailed', message: errorText(e).slice(0, 1024) });
+      await emit(deps, log, { key, type: 'Warning', reason: 'ReconcileFailed', message: errorText(e).slice(0, 1024), ...uidOf(e) });
       return { kind: 'dropped', reason: errorText(e) };
     }
     deps.metrics.count(METRIC.reconcileErrors);
     const last = record.receiveCount >= deps.maxReceives;
     log.warn(last ? 'reconcile failed on the last attempt; the message goes to the DLQ' : 'reconcile failed; will retry', { error: errorText(e) });
     if (last) {
-      await emit(deps, log, { key, type: 'Warning', reason: 'ReconcileGivingUp', message: `giving up after ${record.receiveCount} attempts: ${errorText(e)}`.slice(0, 1024) });
+      await emit(deps, log, { key, type: 'Warning', reason: 'ReconcileGivingUp', message: `giving up after ${record.receiveCount} attempts: ${errorText(e)}`.slice(0, 1024), ...uidOf(e) });
     }
     throw e;
   }

@@ -54,6 +54,8 @@ export interface DaemonSetEvent {
   /** UpperCamelCase, e.g. "ReconcileFailed". */
   readonly reason: string;
   readonly message: string;
+  /** The DaemonSet's uid when known; the adapter looks it up otherwise (kubectl describe matches on it). */
+  readonly uid?: string;
 }
 
 /** Records a Kubernetes Event. Implemented by the Kubernetes adapter; failures are logged, never fatal. */

@@ -43,9 +43,10 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
 
     const snapshot = await readSnapshot(cluster, namespace, name);
     if (!snapshot) return report({ missing: true });
+    const daemonSetUid = snapshot.daemonSet.metadata?.uid;
     const problems = validateDaemonSet(snapshot.daemonSet);
     if (problems.length > 0) {
-      throw new TerminalError(`daemonset ${key} is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+      throw new TerminalError(`daemonset ${key} is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { daemonSetUid });
     }
     const at = now();
     const plan = planPass(snapshot, at, deps.planOptions);
@@ -53,8 +54,8 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
     if (result.errors.length > 0) {
       const message = `reconcile of daemonset ${key}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`;
       // Any transient failure makes the whole pass worth retrying; only all-terminal failures are terminal.
-      if (result.errors.some((e) => !(e instanceof TerminalError))) throw new TransientError(message, { cause: result.errors[0] });
-      throw new TerminalError(message, { cause: result.errors[0] });
+      if (result.errors.some((e) => !(e instanceof TerminalError))) throw new TransientError(message, { cause: result.errors[0], daemonSetUid });
+      throw new TerminalError(message, { cause: result.errors[0], daemonSetUid });
     }
     // Work the burst cap left over is picked up at once, not at the next event.
     const requeueAfterSeconds = result.deferred > 0 ? Math.min(1, plan.requeueAfterSeconds ?? 1) : plan.requeueAfterSeconds;

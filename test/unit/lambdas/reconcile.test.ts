@@ -74,6 +74,37 @@ describe('reconcile handler', () => {
     expect(metrics.get('TerminalErrors')).toBe(1);
   });
 
+  it('acks a record collapsed into a reconcile that failed terminally, like that reconcile (one Event)', async () => {
+    const reconcile = vi.fn<ReconcileFn>(async (key) => {
+      if (key === 'ns/a') throw new TerminalError('pods "x" is forbidden: violates PodSecurity');
+      return report(key);
+    });
+    const { handler, emitted, metrics } = setup(reconcile);
+    const res = await handler(sqsEvent([
+      sqsRecord('1', reconcileMsg('ns/a', 'e1')), sqsRecord('2', reconcileMsg('ns/a', 'e2')), sqsRecord('3', reconcileMsg('ns/b')),
+    ]), context);
+    expect(ids(res)).toEqual([]);
+    expect(reconcile.mock.calls.map((c) => c[0])).toEqual(['ns/a', 'ns/b']);
+    expect(emitted.map((e) => [e.key, e.reason])).toEqual([['ns/a', 'ReconcileFailed']]);
+    expect(metrics.get('TerminalErrors')).toBe(1);
+  });
+
+  it('fails a record collapsed into a reconcile that failed transiently (both are redelivered)', async () => {
+    const reconcile = vi.fn<ReconcileFn>(async () => { throw new TransientError('503'); });
+    const { handler } = setup(reconcile);
+    const res = await handler(sqsEvent([sqsRecord('1', reconcileMsg('ns/a', 'e1')), sqsRecord('2', reconcileMsg('ns/a', 'e2'))]), context);
+    expect(ids(res)).toEqual(['1', '2']);
+  });
+
+  it('puts the DaemonSet uid a failed reconcile knows on its Warning Events', async () => {
+    const failed = setup(async () => { throw new TerminalError('forbidden', { daemonSetUid: 'uid-1' }); });
+    await failed.handler(sqsEvent([sqsRecord('1', reconcileMsg('ns/a'))]), context);
+    expect(failed.emitted).toEqual([expect.objectContaining({ key: 'ns/a', reason: 'ReconcileFailed', uid: 'uid-1' })]);
+    const givingUp = setup(async () => { throw new TransientError('500', { daemonSetUid: 'uid-2' }); });
+    await givingUp.handler(sqsEvent([sqsRecord('1', reconcileMsg('ns/a'), { receiveCount: 5 })]), context);
+    expect(givingUp.emitted).toEqual([expect.objectContaining({ reason: 'ReconcileGivingUp', uid: 'uid-2' })]);
+  });
+
   it('acks messages it cannot read', async () => {
     const reconcile = vi.fn<ReconcileFn>(async (key) => report(key));
     const { handler, metrics } = setup(reconcile);
