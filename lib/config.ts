@@ -21,7 +21,7 @@ export const ENV = {
   webhookSecretArn: 'DAEMONLESS_WEBHOOK_SECRET_ARN',
   /** Which proofs the webhook accepts: `path` (/hook/<secret>), `hmac` (signature header) or `any`. */
   webhookAuth: 'DAEMONLESS_WEBHOOK_AUTH',
-  /** Largest webhook body accepted, in bytes (default 1 MiB). */
+  /** Largest webhook body accepted, in bytes (default and maximum 6 MiB: a Lambda Function URL's request limit). */
   webhookMaxBytes: 'DAEMONLESS_WEBHOOK_MAX_BYTES',
   /** How the controller authenticates to the cluster: `eks`, `secret` or `kubeconfig`. */
   clusterAuth: 'DAEMONLESS_CLUSTER_AUTH',
@@ -54,6 +54,12 @@ export const ENV = {
   /** AWS region (Lambda sets AWS_REGION; this overrides it). */
   region: 'DAEMONLESS_REGION',
 } as const;
+
+/**
+ * The webhook's default (and largest) body limit: a Lambda Function URL carries requests of up to
+ * 6 MB (6 MiB, 6,291,456 bytes), so a smaller default would refuse what the URL delivers.
+ */
+export const WEBHOOK_MAX_BYTES = 6 * 1024 * 1024;
 
 /** Which driver is loading the configuration; decides which variables are required. */
 export type ConfigRole = 'webhook' | 'reconcile' | 'resync' | 'local';
@@ -109,7 +115,7 @@ const envSchema = z.object({
   [ENV.webhookSecret]: opt,
   [ENV.webhookSecretArn]: arn,
   [ENV.webhookAuth]: z.enum(['path', 'hmac', 'any']).default('any'),
-  [ENV.webhookMaxBytes]: int(1024, 6 * 1024 * 1024).default(1024 * 1024),
+  [ENV.webhookMaxBytes]: int(1024, WEBHOOK_MAX_BYTES).default(WEBHOOK_MAX_BYTES),
   [ENV.clusterAuth]: z.enum(['eks', 'secret', 'kubeconfig']).optional(),
   [ENV.eksClusterName]: z.string().trim().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name').optional(),
   [ENV.eksEndpoint]: z.url({ protocol: /^https$/ }).optional(),

@@ -3,8 +3,8 @@
  * throws.
  *
  * Answers (documented contract; test/unit/app/webhook-bad-input.test.ts pins each one):
- * - Anything that is (or, when it cannot be parsed, looks like) an AdmissionReview with a request uid
- *   gets 200 `{apiVersion, kind: AdmissionReview, response: {uid, allowed: true}}` — always, also
+ * - Anything that is (or, when it cannot be parsed, looks like) an AdmissionReview with a string
+ *   request uid (any string: it is echoed as a JSON string) gets 200 `{apiVersion, kind: AdmissionReview, response: {uid, allowed: true}}` — always, also
  *   when unauthenticated, malformed, dry-run, too large or when enqueueing fails. Admission must
  *   never block the cluster. Only an authenticated, valid, non-dry-run review enqueues anything.
  * - Other input: 405 wrong method, 413 body over the limit, 415 not JSON content, 400 not UTF-8 /
@@ -233,12 +233,18 @@ export function exceedsDepth(text: string, limit: number): boolean {
 
 /** `{apiVersion, uid}` from the start of a body that may be truncated, too large or not JSON at all. */
 export function peekAdmissionPrefix(body: Uint8Array): Admission | null {
-  const prefix = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, PREFIX_SCAN)).toString('latin1');
+  const prefix = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, PREFIX_SCAN)).toString('utf8');
   if (!/"kind"\s*:\s*"AdmissionReview"/.test(prefix)) return null;
   const version = /"apiVersion"\s*:\s*"(admission\.k8s\.io\/v1(?:beta1)?)"/.exec(prefix);
-  const uid = /"request"\s*:\s*\{\s*"uid"\s*:\s*"([A-Za-z0-9._:-]{1,128})"/.exec(prefix);
-  if (version === null || uid === null) return null;
-  return { apiVersion: version[1] ?? ADMISSION_API_VERSION, uid: uid[1] ?? '' };
+  const literal = /"request"\s*:\s*\{\s*"uid"\s*:\s*("(?:[^"\\\u0000-\u001f]|\\.)*")/.exec(prefix);
+  if (version === null || literal === null) return null;
+  let uid: unknown;
+  try {
+    uid = JSON.parse(literal[1] ?? '');
+  } catch {
+    return null;
+  }
+  return typeof uid === 'string' ? { apiVersion: version[1] ?? ADMISSION_API_VERSION, uid } : null;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

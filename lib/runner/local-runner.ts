@@ -14,7 +14,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MemoryFifoQueue, type Clock } from '../adapters/memory/fifo-queue.js';
 import { createMemoryWorkQueue } from '../adapters/memory/memory-work-queue.js';
 import { createSqsConsumer, createSqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
-import type { WebhookAuthMode } from '../config.js';
+import { WEBHOOK_MAX_BYTES, type WebhookAuthMode } from '../config.js';
 import type { ManagedResource } from '../core/index.js';
 import { newBatchState, processRecord, type BatchDeps } from '../app/process-batch.js';
 import type { ReconcileFn } from '../app/ports.js';
@@ -183,7 +183,7 @@ export async function runLocal(deps: LocalRunnerDeps, options: LocalRunnerOption
       queue,
       auth: { secrets, mode: w.auth ?? 'any', required: secrets.length > 0 },
       managed: options.managed,
-      maxBytes: w.maxBytes ?? 1024 * 1024,
+      maxBytes: w.maxBytes ?? WEBHOOK_MAX_BYTES,
       logger,
       metrics,
       now,

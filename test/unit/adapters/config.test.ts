@@ -24,7 +24,7 @@ describe('loadConfig()', () => {
     }, 'reconcile');
     expect(c).toMatchObject({
       queueUrl: Q, delayQueueUrl: D, region: 'eu-west-1', managedResource: 'crd', placement: 'affinity', logLevel: 'DEBUG', maxReceives: 8,
-      cluster: { mode: 'eks', clusterName: 'prod', caData: 'LS0tLS1CRUdJTiBDRVJU' }, webhook: { auth: 'any', maxBytes: 1048576 },
+      cluster: { mode: 'eks', clusterName: 'prod', caData: 'LS0tLS1CRUdJTiBDRVJU' }, webhook: { auth: 'any', maxBytes: 6 * 1024 * 1024 },
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.cluster)).toBe(true);

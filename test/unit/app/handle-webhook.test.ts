@@ -36,6 +36,43 @@ describe('handleWebhook()', () => {
     expect(queue.requests[0]!.observedAt).toBe(T0);
   });
 
+  it.each([
+    ['a 300-character uid', 'u'.repeat(300)],
+    ['a uid with quotes, slashes, spaces and emoji', 'a/"b\\ c 😀 <d>'],
+    ['an empty uid', ''],
+  ])('answers an AdmissionReview with %s allowed, that uid echoed, and maps it', async (_name, uid) => {
+    const { deps, queue } = makeDeps();
+    const res = await handleWebhook(post(admissionReview({ uid, operation: 'CREATE', object: pod('fluentd-x') })), deps);
+    expect(res.statusCode).toBe(200);
+    expect(parse(res.body)).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
+    expect(queue.requests.map((r) => r.key)).toEqual(['logging/fluentd']);
+  });
+
+  it('accepts and maps a legal Node with thousands of taints (admission, watch and audit)', async () => {
+    const taints = Array.from({ length: 5000 }, (_, i) => ({ key: `example.com/t${i}`, value: 'v', effect: 'NoSchedule' }));
+    const big = node('node-7', { taints });
+    const { deps, queue } = makeDeps();
+    const res = await handleWebhook(post(admissionReview({ uid: 'r', operation: 'UPDATE', object: big, oldObject: node('node-7') })), deps);
+    expect(parse(res.body)).toMatchObject({ response: { uid: 'r', allowed: true } });
+    expect(queue.fanouts).toEqual([expect.objectContaining({ scope: 'all', cause: 'node node-7 update' })]);
+    const watch = await handleWebhook(post({ type: 'MODIFIED', object: big, oldObject: node('node-7') }), deps);
+    expect([watch.statusCode, parse(watch.body)]).toEqual([200, { ok: true, keys: 0, fanouts: 1, skipped: 0 }]);
+    const audit = await handleWebhook(post(eventList([auditEvent({ auditID: 'a1', verb: 'update', resource: 'nodes', name: 'node-7', responseObject: big })])), deps);
+    expect([audit.statusCode, parse(audit.body)]).toEqual([200, { ok: true, keys: 0, fanouts: 1, skipped: 0 }]);
+  });
+
+  it('accepts a pod with more than 64 owner references (the API sets no limit)', async () => {
+    const { deps, queue } = makeDeps();
+    const owners = [
+      ...Array.from({ length: 100 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: `c${i}`, uid: `u${i}` })),
+      { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'fluentd', uid: 'uid-ds-fluentd', controller: true },
+    ];
+    const p = pod('fluentd-x');
+    const res = await handleWebhook(post({ type: 'ADDED', object: { ...p, metadata: { ...p.metadata, ownerReferences: owners } } }), deps);
+    expect(res.statusCode).toBe(200);
+    expect(queue.requests.map((r) => r.key)).toEqual(['logging/fluentd']);
+  });
+
   it('enqueues nothing for a dry-run admission request', async () => {
     const { deps, queue } = makeDeps();
     const res = await handleWebhook(post(admissionReview({ uid: 'dry', operation: 'CREATE', object: pod('p'), dryRun: true })), deps);

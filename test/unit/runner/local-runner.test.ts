@@ -45,6 +45,15 @@ describe('runLocal()', () => {
     expect(calls).toEqual(['logging/fluentd']);
   });
 
+  it('accepts webhook bodies up to the Function URL limit (6 MiB) by default', async () => {
+    const r = await start(async (key) => report(key));
+    const p = pod('fluentd-q');
+    const big = { type: 'ADDED', object: { ...p, metadata: { ...p.metadata, annotations: { big: 'x'.repeat(5 * 1024 * 1024) } } } };
+    expect((await postJson(`${r.webhookUrl}/hook/x`, big)).status).toBe(200);
+    const tooBig = { type: 'ADDED', object: { ...p, metadata: { ...p.metadata, annotations: { big: 'x'.repeat(6 * 1024 * 1024) } } } };
+    expect((await postJson(`${r.webhookUrl}/hook/x`, tooBig)).status).toBe(413);
+  });
+
   it('requires the secret when one is configured', async () => {
     const r = await start(async (key) => report(key), { webhook: { secrets: ['local-secret-0123456789'] } });
     expect((await postJson(`${r.webhookUrl}/hook/wrong`, { type: 'ADDED', object: node('n') })).status).toBe(401);
