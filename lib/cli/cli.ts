@@ -7,6 +7,8 @@ import { parseNow, planObjects, planOptionsOf, planSnapshotText, type PlanFlags 
 import { renderJson, renderTable, type PlanReport } from './render.js';
 import { SnapshotError, type SnapshotObjects } from './snapshot.js';
 import { renderFromArgs } from '../../infra/manifests/render.js';
+import { KubeRolloutCluster, loadKubeConfig, type RolloutCluster } from '../adapters/kube/rollout-client.js';
+import { addRolloutCommands } from './rollout/rollout-command.js';
 
 /**
  * Reads the live state of the cluster a kubeconfig points at (Nodes, Pods, DaemonSets,
@@ -26,6 +28,8 @@ export interface CliIo {
   readonly stdoutIsTty: boolean;
   readonly now: () => Date;
   readonly readLiveSnapshot: ReadLiveSnapshot;
+  /** The cluster of `rollout` and `explain` (default: the kubeconfig's, through client-node). */
+  readonly connect?: (options: { readonly kubeconfig?: string; readonly context?: string }) => RolloutCluster;
 }
 
 interface PlanCliOptions extends PlanFlags {
@@ -100,11 +104,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     });
 
+  addRolloutCommands(program, {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    now: io.now,
+    connect: io.connect ?? ((o) => new KubeRolloutCluster(loadKubeConfig(o.kubeconfig, o.context))),
+  }, (code) => (exitCode = code));
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0;
+      if (e.code === 'daemonless.usage') return 2;
       fail(e.message.replace(/^error: /, ''));
     } else {
       throw e;

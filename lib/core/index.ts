@@ -3,9 +3,11 @@
  * from here only. Everything exported is pure: no I/O, no clock, no randomness, no mutation.
  */
 export type * from './types.js';
-export { plan, DEFAULT_PLAN_OPTIONS } from './reconcile.js';
+export { plan, DEFAULT_PLAN_OPTIONS, type PassTrace } from './reconcile.js';
+export { explain, budgetText, notReadyReason, type Explanation, type NodeExplanation, type PodExplanation, type RolloutExplanation } from './explain.js';
 export { validateDaemonSet } from './validate.js';
-export { nodeShouldRunDaemonPod, type NodeEligibility } from './placement.js';
+export { nodeShouldRunDaemonPod, nodeDaemonPodVerdict, type NodeEligibility, type NodeVerdict } from './placement.js';
+export type { BudgetUse } from './rolling-update.js';
 export { revisionMatchesDaemonSet, buildRevisionData, sameRevisionData } from './revisions.js';
 export { canonicalJson, jsonEqual, sameJson, type JsonValue } from './canonical-json.js';
 export { computeTemplateHash } from './hash.js';

@@ -10,8 +10,23 @@ import { NODE_NAME_FIELD } from './labels.js';
  * absent or empty nodeSelector matches every node.
  */
 export function nodeSelectorMatches(nodeSelector: Readonly<Record<string, string>> | undefined, node: V1Node): boolean {
+  return nodeSelectorMismatch(nodeSelector, node) === undefined;
+}
+
+/**
+ * SCHED-3 with its reason: undefined when the node matches, else the first key (in key order) it
+ * misses, e.g. `nodeSelector disktype=ssd: node has disktype=hdd`.
+ */
+export function nodeSelectorMismatch(nodeSelector: Readonly<Record<string, string>> | undefined, node: V1Node): string | undefined {
   const labels = node.metadata?.labels ?? {};
-  return Object.entries(nodeSelector ?? {}).every(([k, v]) => labels[k] === v);
+  for (const [k, v] of Object.entries(nodeSelector ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (labels[k] !== v) return `nodeSelector ${k}=${v}: ${nodeHasLabel(labels, k)}`;
+  }
+  return undefined;
+}
+
+function nodeHasLabel(labels: Readonly<Record<string, string>>, key: string): string {
+  return Object.prototype.hasOwnProperty.call(labels, key) ? `node has ${key}=${labels[key]}` : `node has no label ${key}`;
 }
 
 /**
@@ -21,17 +36,46 @@ export function nodeSelectorMatches(nodeSelector: Readonly<Record<string, string
  * An absent selector (no required affinity) matches.
  */
 export function requiredNodeAffinityMatches(selector: V1NodeSelector | undefined, node: V1Node): boolean {
-  if (selector === undefined) return true;
-  return (selector.nodeSelectorTerms ?? []).some((term) => termMatches(term, node));
+  return requiredNodeAffinityMismatch(selector, node) === undefined;
+}
+
+/**
+ * SCHED-4 with its reason: undefined when the node matches, else why the first term does not
+ * (terms are ORed, so every term failed), e.g.
+ * `required node affinity term 1: zone In [a,b]: node has zone=c`.
+ */
+export function requiredNodeAffinityMismatch(selector: V1NodeSelector | undefined, node: V1Node): string | undefined {
+  if (selector === undefined) return undefined;
+  const terms = selector.nodeSelectorTerms ?? [];
+  let first: string | undefined;
+  for (const term of terms) {
+    const why = termMismatch(term, node);
+    if (why === undefined) return undefined;
+    first ??= why;
+  }
+  if (first === undefined) return 'required node affinity has no terms';
+  return `required node affinity term 1: ${first}${terms.length > 1 ? ` (and ${terms.length - 1} more term${terms.length > 2 ? 's' : ''} not matched)` : ''}`;
 }
 
 /** One NodeSelectorTerm against a node. */
 export function termMatches(term: V1NodeSelectorTerm, node: V1Node): boolean {
+  return termMismatch(term, node) === undefined;
+}
+
+/** Why a NodeSelectorTerm does not match a node (its first failing requirement), or undefined. */
+export function termMismatch(term: V1NodeSelectorTerm, node: V1Node): string | undefined {
   const exprs = term.matchExpressions ?? [];
   const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
+  if (exprs.length === 0 && fields.length === 0) return 'empty term matches no node';
   const labels = node.metadata?.labels ?? {};
-  return exprs.every((r) => labelRequirementMatches(r, labels)) && fields.every((r) => fieldRequirementMatches(r, node));
+  for (const r of exprs) if (!labelRequirementMatches(r, labels)) return `${requirementText(r)}: ${nodeHasLabel(labels, r.key)}`;
+  for (const r of fields) if (!fieldRequirementMatches(r, node)) return `${requirementText(r)}: node is ${node.metadata?.name ?? ''}`;
+  return undefined;
+}
+
+function requirementText(r: V1NodeSelectorRequirement): string {
+  const values = r.values ?? [];
+  return values.length > 0 ? `${r.key} ${r.operator} [${values.join(',')}]` : `${r.key} ${r.operator}`;
 }
 
 /** A label requirement: In, NotIn, Exists, DoesNotExist, Gt, Lt (integers). Invalid → false. */

@@ -1,8 +1,8 @@
 /**
  * The reconcile planner: one pass for one DaemonSet, as a pure function.
  */
-import type { V1Pod } from '@kubernetes/client-node';
-import { readBackoffRecord, serializeBackoffRecord, type BackoffEntry } from './backoff.js';
+import type { V1ControllerRevision, V1Pod } from '@kubernetes/client-node';
+import { readBackoffRecord, serializeBackoffRecord, type BackoffEntry, type BackoffRecord } from './backoff.js';
 import { allowsSurge, minReadySeconds, revisionHistoryLimit, templateGeneration, updateStrategyType } from './daemon-set.js';
 import { groupPodsByNode } from './group-by-node.js';
 import {
@@ -21,7 +21,7 @@ import { nodeShouldRunDaemonPod, type NodeEligibility } from './placement.js';
 import { availableAt, isPodDeleting } from './pod-state.js';
 import { buildDaemonPod, choosePodName } from './pod-template.js';
 import { planHistory, planHistoryCleanup } from './revisions.js';
-import { planRollingUpdate } from './rolling-update.js';
+import { planRollingUpdate, type RollingUpdateResult } from './rolling-update.js';
 import { compileSelector } from './selector.js';
 import { computeStatus, isStatusChanged, storedStatus } from './status.js';
 import type { Plan, PlanOptions, PodToCreate, PodToDelete, RevisionPlan, Snapshot } from './types.js';
@@ -34,7 +34,28 @@ export const DEFAULT_PLAN_OPTIONS: Readonly<Required<PlanOptions>> = Object.free
 });
 
 /**
- * Plans one reconcile pass for `snapshot.daemonSet` at time `now`. Mirrors `syncDaemonSet`:
+ * What a full pass looked at and counted on its way to the plan, for `explain` (which must show the
+ * pass's own reasons, not compute them a second time).
+ */
+export interface PassTrace {
+  /** Node names, sorted. */
+  readonly nodeNames: readonly string[];
+  readonly eligibility: ReadonlyMap<string, NodeEligibility>;
+  /** The claimed pods (with relabels applied), terminal and deleting ones included. */
+  readonly daemonPods: readonly V1Pod[];
+  /** The ControllerRevisions the DaemonSet owns after claiming. */
+  readonly ownedRevisions: readonly V1ControllerRevision[];
+  readonly hash: string;
+  readonly currentRevision: number;
+  readonly minReadySeconds: number;
+  readonly backoff: BackoffRecord;
+  /** The rolling-update step (RollingUpdate only, when it was planned in this pass). */
+  readonly rolling?: RollingUpdateResult;
+}
+
+/**
+ * Plans one reconcile pass for `snapshot.daemonSet` at time `now`. `observe`, when given, receives
+ * the pass's trace (full passes only). Mirrors `syncDaemonSet`:
  *
  * 1. DaemonSet being deleted → outcome `deleting`, nothing to do, no status write (SYNC-4).
  *    Empty selector → outcome `selecting-all` with a `SelectingAll` warning (SYNC-3). Missing or
@@ -51,7 +72,7 @@ export const DEFAULT_PLAN_OPTIONS: Readonly<Required<PlanOptions>> = Object.free
  *
  * Pure: no I/O, no clock, no randomness; inputs are never mutated and outputs never alias them.
  */
-export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}): Plan {
+export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, observe?: (trace: PassTrace) => void): Plan {
   const opts: Required<PlanOptions> = { ...DEFAULT_PLAN_OPTIONS, ...options };
   const ds = snapshot.daemonSet;
   const namespace = ds.metadata?.namespace ?? '';
@@ -144,6 +165,7 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}): 
   // Rolling update on the state manage leaves behind.
   const errors: string[] = [];
   let rollingDeletes: readonly PodToDelete[] = [];
+  let rolling: RollingUpdateResult | undefined;
   const manageActed = manage.createNodes.length > 0 || manage.deletes.length > 0;
   if (updateStrategyType(ds) === 'RollingUpdate' && !(opts.deferRollingUpdate && manageActed)) {
     const deleted = new Set(snapshot.complete ? manage.deletes.map((d) => d.name) : []);
@@ -158,7 +180,7 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}): 
       const simulated: V1Pod = { ...pod, metadata: { ...pod.metadata, creationTimestamp: now }, status: { phase: 'Pending' } };
       after.set(node, [...(after.get(node) ?? []), simulated]);
     }
-    const rolling = planRollingUpdate({ ds, nodeNames, eligibility, nodeToPods: after, hash, templateGeneration: generation, minReadySeconds: minReady, now });
+    rolling = planRollingUpdate({ ds, nodeNames, eligibility, nodeToPods: after, hash, templateGeneration: generation, minReadySeconds: minReady, now });
     if (rolling.error !== undefined) errors.push(rolling.error);
     rollingDeletes = rolling.deletes.filter((d) => !deleted.has(d.name));
     for (const node of rolling.createNodes) if (!manage.createNodes.includes(node)) createFor(node);
@@ -178,6 +200,10 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}): 
   // Status and requeue.
   const status = computeStatus({ ds, nodeNames, eligibility, nodeToPods, hash, now, collisionCount: history.collisionCount });
   const requeue = minSeconds(manage.backoffRequeueSeconds, availabilityRequeueSeconds(daemonPods, minReady, now));
+  observe?.({
+    nodeNames, eligibility, daemonPods, ownedRevisions: crClaim.claimed, hash, currentRevision: history.currentRevision,
+    minReadySeconds: minReady, backoff: backoffRecord, ...(rolling ? { rolling } : {}),
+  });
 
   // Back-off record.
   let daemonSetAnnotations: Plan['daemonSetAnnotations'] = null;

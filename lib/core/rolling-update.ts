@@ -74,11 +74,25 @@ export interface RollingUpdateInput {
   readonly now: Date;
 }
 
+/**
+ * A node that counts against the budget in this pass: non-surge, against maxUnavailable (no pod,
+ * an unavailable new pod, an old and a new pod, more than one of either, an unavailable old pod
+ * being replaced); surge, against maxSurge (a new pod not yet available next to an old one, or excess).
+ */
+export interface BudgetUse {
+  readonly node: string;
+  /** The pod that makes the node count, when there is one. */
+  readonly pod?: string;
+  readonly why: 'missing' | 'new-not-available' | 'old-and-new' | 'excess' | 'old-not-available';
+}
+
 /** What the rolling update decides. */
 export interface RollingUpdateResult {
   readonly createNodes: readonly string[];
   readonly deletes: readonly PodToDelete[];
   readonly budgets?: RollingBudgets;
+  /** The nodes that use the budget (maxUnavailable, or maxSurge in surge mode), in node order. */
+  readonly budgetUse?: readonly BudgetUse[];
   readonly error?: string;
 }
 
@@ -129,29 +143,29 @@ export function planRollingUpdate(input: RollingUpdateInput): RollingUpdateResul
   const available = (pod: V1Pod): boolean => isPodAvailable(pod, minReadySeconds, now);
 
   if (maxSurge === 0) {
-    let numUnavailable = 0;
+    const unavailable: BudgetUse[] = [];
     const replacements: PodToDelete[] = [];
     const candidates: PodToDelete[] = [];
     for (const node of nodes) {
       const { newPod, oldPod, excess } = findUpdatedPodsOnNode(working.get(node) ?? [], hash, input.templateGeneration);
       if (excess || (!newPod && !oldPod) || (newPod && oldPod)) {
-        numUnavailable++;
+        unavailable.push(excess ? { node, why: 'excess' } : newPod ? { node, pod: newPod.metadata?.name ?? '', why: 'old-and-new' } : { node, why: 'missing' });
       } else if (newPod) {
-        if (!available(newPod)) numUnavailable++;
+        if (!available(newPod)) unavailable.push({ node, pod: newPod.metadata?.name ?? '', why: 'new-not-available' });
       } else if (oldPod) {
         if (!available(oldPod)) {
           replacements.push(toDelete(oldPod, ns, node, 'rolling-update'));
-          numUnavailable++;
-        } else if (numUnavailable < maxUnavailable) {
+          unavailable.push({ node, pod: oldPod.metadata?.name ?? '', why: 'old-not-available' });
+        } else if (unavailable.length < maxUnavailable) {
           candidates.push(toDelete(oldPod, ns, node, 'rolling-update'));
         }
       }
     }
-    const remaining = Math.min(Math.max(maxUnavailable - numUnavailable, 0), candidates.length);
-    return { createNodes: [], deletes: [...replacements, ...candidates.slice(0, remaining)], budgets };
+    const remaining = Math.min(Math.max(maxUnavailable - unavailable.length, 0), candidates.length);
+    return { createNodes: [], deletes: [...replacements, ...candidates.slice(0, remaining)], budgets, budgetUse: unavailable };
   }
 
-  let numSurge = 0;
+  const surging: BudgetUse[] = [];
   let numAvailable = 0;
   const oldToDelete: PodToDelete[] = [];
   const shouldNotRun: PodToDelete[] = [];
@@ -160,7 +174,7 @@ export function planRollingUpdate(input: RollingUpdateInput): RollingUpdateResul
   for (const node of nodes) {
     const { newPod, oldPod, excess } = findUpdatedPodsOnNode(working.get(node) ?? [], hash, input.templateGeneration);
     if (excess) {
-      numSurge++;
+      surging.push({ node, why: 'excess' });
       continue;
     }
     if (oldPod ? available(oldPod) : newPod ? available(newPod) : false) numAvailable++;
@@ -172,19 +186,19 @@ export function planRollingUpdate(input: RollingUpdateInput): RollingUpdateResul
         else allowedNodes.push(node);
       } else if (!shouldRun) {
         shouldNotRun.push(toDelete(oldPod, ns, node, 'not-eligible'));
-      } else if (numSurge < maxSurge) {
+      } else if (surging.length < maxSurge) {
         candidateNodes.push(node);
       }
       continue;
     }
     if (!available(newPod)) {
-      numSurge++;
+      surging.push({ node, pod: newPod.metadata?.name ?? '', why: 'new-not-available' });
       continue;
     }
     oldToDelete.push(toDelete(oldPod, ns, node, 'surge-cleanup'));
   }
   const deletable = Math.min(Math.max(numAvailable - desired, 0), shouldNotRun.length);
   const deletes = [...oldToDelete, ...shouldNotRun.slice(0, deletable)];
-  const remainingSurge = Math.min(Math.max(maxSurge - numSurge, 0), candidateNodes.length);
-  return { createNodes: [...allowedNodes, ...candidateNodes.slice(0, remainingSurge)], deletes, budgets };
+  const remainingSurge = Math.min(Math.max(maxSurge - surging.length, 0), candidateNodes.length);
+  return { createNodes: [...allowedNodes, ...candidateNodes.slice(0, remainingSurge)], deletes, budgets, budgetUse: surging };
 }
