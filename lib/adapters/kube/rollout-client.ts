@@ -5,13 +5,13 @@
  * kubectl prints for them.
  */
 import { CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
-import type { Snapshot, V1ControllerRevision, V1DaemonSet } from '../../core/index.js';
+import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, type ManagedResource, type Snapshot, type V1ControllerRevision, type V1DaemonSet } from '../../core/index.js';
 import { readSnapshotOf } from '../../app/read-snapshot.js';
-import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, KubeCluster } from './kube-cluster.js';
+import { KubeCluster } from './kube-cluster.js';
 import { statusCode } from './kube-errors.js';
 
 /** Which DaemonSet resource a command talks about. */
-export type DaemonSetKind = 'native' | 'crd';
+export type DaemonSetKind = ManagedResource;
 
 /** An object reference of a rollout command. */
 export interface DaemonSetTarget {

@@ -5,8 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
-import { revisionMatchesDaemonSet, type V1ControllerRevision, type V1DaemonSet } from '../../core/index.js';
-import { formatLabelSelector } from '../../adapters/kube/label-selector.js';
+import { formatLabelSelector, revisionMatchesDaemonSet, type V1ControllerRevision, type V1DaemonSet } from '../../core/index.js';
 import { KubectlError, type DaemonSetTarget, type RolloutCluster } from '../../adapters/kube/rollout-client.js';
 import {
   RESTARTED_AT_ANNOTATION,
