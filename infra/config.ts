@@ -72,7 +72,7 @@ export class ConfigError extends Error {
 }
 
 
-const KNOWN_KEYS = [
+export const KNOWN_KEYS = [
   'stackName', 'managedResource', 'placementMode', 'eksClusterName', 'eksEndpoint', 'eksCaData', 'maxReceiveCount',
   'reconcileTimeoutSeconds', 'reconcileMemoryMb', 'reconcileBatchSize', 'reconcileMaxConcurrency',
   'reconcileReservedConcurrency', 'webhookReservedConcurrency', 'resyncReservedConcurrency',
@@ -150,7 +150,7 @@ export function parseStackConfig(context: Readonly<Record<string, unknown>>): St
     logRetentionDays: r.intIn('logRetentionDays', RETENTION_VALUES, RetentionDays.ONE_MONTH) as RetentionDays,
     logLevel: r.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
     queueAgeAlarmSeconds: r.int('queueAgeAlarmSeconds', 60, 1_209_600, 600),
-    alarmTopic: r.bool('alarmTopic', false) || alarmEmail !== undefined,
+    alarmTopic: r.bool('alarmTopic', true) || alarmEmail !== undefined,
     alarmEmail,
     vpc: vpcId === undefined ? undefined : { vpcId, subnetIds, securityGroupIds },
   };

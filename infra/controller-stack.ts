@@ -67,10 +67,23 @@ export class DaemonlessStack extends Stack {
       description: 'Secret holding the webhook URL path token',
       value: c.endpoint.tokenSecret.secretArn,
     });
-    new CfnOutput(this, 'ReconcileQueueUrl', { value: c.queues.queue.queueUrl });
-    new CfnOutput(this, 'DelayQueueUrl', { value: c.queues.delayQueue.queueUrl });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: c.queues.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'DelayDeadLetterQueueUrl', { value: c.queues.delayDeadLetterQueue.queueUrl });
+    const queues = [
+      ['ReconcileQueue', c.queues.queue, 'FIFO reconcile queue'],
+      ['DelayQueue', c.queues.delayQueue, 'standard delay queue (requeue-after)'],
+      ['DeadLetterQueue', c.queues.deadLetterQueue, 'dead-letter queue of the reconcile queue'],
+      ['DelayDeadLetterQueue', c.queues.delayDeadLetterQueue, 'dead-letter queue of the delay queue'],
+    ] as const;
+    for (const [name, queue, what] of queues) {
+      new CfnOutput(this, `${name}Url`, { description: `URL of the ${what}`, value: queue.queueUrl });
+      new CfnOutput(this, `${name}Arn`, { description: `ARN of the ${what}`, value: queue.queueArn });
+    }
+    const functions = [['Webhook', c.webhook], ['Reconcile', c.reconcile], ['Resync', c.resync]] as const;
+    for (const [name, fn] of functions) {
+      new CfnOutput(this, `${name}FunctionName`, { description: `Name of the ${name.toLowerCase()} function`, value: fn.function.functionName });
+      new CfnOutput(this, `${name}LogGroupName`, { description: `Log group of the ${name.toLowerCase()} function`, value: fn.logGroup.logGroupName });
+    }
+    new CfnOutput(this, 'DashboardName', { description: 'CloudWatch dashboard of the controller', value: c.dashboard.dashboard.dashboardName });
+    new CfnOutput(this, 'MetricsNamespace', { description: 'CloudWatch namespace of the functions\' metrics (dimension service=daemonless)', value: c.metricsNamespace });
     new CfnOutput(this, 'ReconcileRoleArn', {
       description: 'IAM role of the reconcile function (Kubernetes group daemonless:controller)',
       value: c.reconcile.role.roleArn,
@@ -86,7 +99,10 @@ export class DaemonlessStack extends Stack {
       });
     }
     if (c.alarms.topic !== undefined) {
-      new CfnOutput(this, 'AlarmTopicArn', { value: c.alarms.topic.topicArn });
+      new CfnOutput(this, 'AlarmTopicArn', {
+        description: 'SNS topic every alarm notifies; subscribe e-mail, chat or paging endpoints to it',
+        value: c.alarms.topic.topicArn,
+      });
     }
   }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cfn-lint over the synthesized templates: the default stack (kubeconfig access) and one with every
 # option on (EKS access entries, VPC placement, alarm topic). Installs cfn-lint into a private venv
-# on first use. Fails when cfn-lint reports errors (exit code bit 2) or cannot run; warnings are shown.
+# on first use. Fails on any finding: errors (exit code bit 2), warnings (bit 4), informational
+# findings (bit 8), or when cfn-lint cannot run (bit 1). No rule is ignored.
 # With arguments, lints the given template files instead of synthesizing.
 set -euo pipefail
 
@@ -22,7 +23,11 @@ lint() {
     echo "cfn-lint: errors (exit $rc)" >&2
     exit 1
   fi
-  echo "cfn-lint $CFN_LINT_VERSION: no errors (exit $rc)" >&2
+  if [ "$rc" -ne 0 ]; then
+    echo "cfn-lint: warnings or informational findings (exit $rc)" >&2
+    exit 1
+  fi
+  echo "cfn-lint $CFN_LINT_VERSION: no findings (exit 0)" >&2
 }
 
 if [ $# -gt 0 ]; then

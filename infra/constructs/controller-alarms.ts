@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { controllerMetric } from './controller-metrics.js';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AccountRootPrincipal, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -8,6 +9,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC } from '../../lib/observability/ports.js';
 
 /** What CloudFormation and operators do with a key; "*" in a key policy means "this key". */
 const KEY_ADMIN_ACTIONS = [
@@ -25,15 +27,22 @@ export interface ControllerAlarmsProps {
   readonly queueAgeThreshold: Duration;
   /** Functions: alarm on any error in a 5-minute period. */
   readonly functions: Readonly<Record<string, IFunction>>;
-  /** @default false - alarms have no action */
+  /**
+   * CloudWatch namespace of the functions' own metrics: an alarm fires on any terminal reconcile
+   * failure (TerminalErrors: 401/403/422 and other errors a retry cannot fix, acknowledged without
+   * a retry, so no dead letter ever shows them).
+   */
+  readonly metricsNamespace: string;
+  /** @default true - an SNS topic is every alarm's action; false: alarms have no action */
   readonly topic?: boolean;
   /** Subscribes this address to the topic (implies `topic`). */
   readonly email?: string;
 }
 
 /**
- * Operational alarms, optionally notifying an SNS topic encrypted with its own KMS key (the AWS
- * managed SNS key cannot be used: CloudWatch must be allowed to use the key).
+ * Operational alarms, notifying an SNS topic encrypted with its own KMS key (the AWS managed SNS key
+ * cannot be used: CloudWatch must be allowed to use the key). Operators route the topic where they
+ * want (e-mail, chat, paging: any SNS subscription); `email` subscribes one address here.
  */
 export class ControllerAlarms extends Construct {
   readonly alarms: Alarm[] = [];
@@ -42,7 +51,7 @@ export class ControllerAlarms extends Construct {
   constructor(scope: Construct, id: string, props: ControllerAlarmsProps) {
     super(scope, id);
 
-    if (props.topic === true || props.email !== undefined) {
+    if (props.topic !== false || props.email !== undefined) {
       // An explicit key policy: CDK's default grants the account `kms:*`, and the project keeps
       // wildcard actions out of every policy. The account (through IAM) may administer the key,
       // CloudWatch may encrypt notifications for the topic.
@@ -86,6 +95,16 @@ export class ControllerAlarms extends Construct {
       metric: props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: props.queueAgeThreshold.toSeconds(),
       evaluationPeriods: 5,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }));
+
+    this.add(new Alarm(this, 'TerminalReconcileFailures', {
+      alarmDescription: 'daemonless: a reconcile failed terminally (401/403/422: missing RBAC, Pod Security or ' +
+        'validation rejection); it is not retried. See the ReconcileFailed events (kubectl get events) and the reconcile log.',
+      metric: controllerMetric(props.metricsNamespace, METRIC.terminalErrors, { period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }));

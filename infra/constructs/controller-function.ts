@@ -1,7 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { type CfnFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -92,6 +92,16 @@ export class ControllerFunction extends Construct {
         forceDockerBundling: false,
       },
     });
+
+    // Lambda's Function construct makes the function resource depend on everything under its role
+    // (the role and its default policy). The role is already referenced (GetAtt Role.Arn), so its
+    // DependsOn entry only repeats that (cfn-lint W3005). Keep the ordering that matters: the
+    // function waits for the role's policy, so grants are in place before the first invocation.
+    const cfnFunction = this.function.node.defaultChild as CfnFunction;
+    const defaultPolicy = this.role.node.tryFindChild('DefaultPolicy');
+    if (defaultPolicy === undefined) throw new Error(`${this.node.path}: the role has no default policy to depend on`);
+    cfnFunction.node.removeDependency(this.role);
+    cfnFunction.node.addDependency(defaultPolicy);
 
     // Tracing.ACTIVE adds xray:PutTraceSegments/PutTelemetryRecords on "*".
     Validations.of(this.role).acknowledge({

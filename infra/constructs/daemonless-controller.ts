@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,12 +7,13 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CONTROLLER_GROUP, RESYNC_GROUP, type ManagedResource } from '../manifests/names.js';
 import { ControllerAlarms } from './controller-alarms.js';
+import { ControllerDashboard } from './controller-dashboard.js';
 import { ControllerFunction } from './controller-function.js';
 import {
   DEFAULT_LOG_RETENTION, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_AGE_ALARM, DEFAULT_RECONCILE_BATCH_SIZE,
   DEFAULT_RECONCILE_MAX_CONCURRENCY, DEFAULT_RECONCILE_MEMORY_MB, DEFAULT_RECONCILE_TIMEOUT,
   DEFAULT_RESYNC_INTERVAL, DEFAULT_RESYNC_RESERVED_CONCURRENCY, DEFAULT_WEBHOOK_RESERVED_CONCURRENCY,
-  DELAY_FORWARD_MAX_CONCURRENCY, METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME, RESYNC_MEMORY_MB, RESYNC_TIMEOUT,
+  DELAY_FORWARD_MAX_CONCURRENCY, metricsNamespaceOf, POWERTOOLS_SERVICE_NAME, RESYNC_MEMORY_MB, RESYNC_TIMEOUT,
   VISIBILITY_TIMEOUT_FACTOR, WEBHOOK_MEMORY_MB, WEBHOOK_TIMEOUT,
 } from './defaults.js';
 import { ReconcileQueues } from './reconcile-queues.js';
@@ -75,8 +76,10 @@ export interface DaemonlessControllerProps {
   readonly securityGroups?: ISecurityGroup[];
   /** @default 10 minutes */
   readonly queueAgeAlarmThreshold?: Duration;
-  /** Create an SNS topic (KMS-encrypted) as the alarms' action. @default false */
+  /** An SNS topic (KMS-encrypted) as the alarms' action; false: alarms without action. @default true */
   readonly alarmTopic?: boolean;
+  /** CloudWatch namespace of the functions' metrics. @default `daemonless/<stack name>` */
+  readonly metricsNamespace?: string;
   /** Subscribe this address to the alarm topic (implies alarmTopic). */
   readonly alarmEmail?: string;
 }
@@ -93,6 +96,9 @@ export class DaemonlessController extends Construct {
   readonly endpoint: WebhookEndpoint;
   readonly resyncSchedule: ResyncSchedule;
   readonly alarms: ControllerAlarms;
+  readonly dashboard: ControllerDashboard;
+  /** Namespace of the functions' own metrics (DAEMONLESS_METRICS_NAMESPACE). */
+  readonly metricsNamespace: string;
   /** The kubeconfig secret (kubeconfig access only). */
   readonly kubeconfigSecret: Secret | undefined;
   /** EKS access entries for the reconcile and resync roles (EKS access only). */
@@ -116,10 +122,11 @@ export class DaemonlessController extends Construct {
       visibilityTimeout: Duration.seconds(reconcileTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
     });
 
+    this.metricsNamespace = props.metricsNamespace ?? metricsNamespaceOf(Stack.of(this).stackName);
     // Variable names: lib/config.ts (ENV).
     const common = {
       POWERTOOLS_SERVICE_NAME,
-      DAEMONLESS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      DAEMONLESS_METRICS_NAMESPACE: this.metricsNamespace,
       DAEMONLESS_LOG_LEVEL: props.logLevel ?? 'INFO',
       DAEMONLESS_MANAGED_RESOURCE: props.managedResource,
       DAEMONLESS_QUEUE_URL: this.queues.queue.queueUrl,
@@ -233,8 +240,18 @@ export class DaemonlessController extends Construct {
       queue: this.queues.queue,
       queueAgeThreshold: props.queueAgeAlarmThreshold ?? DEFAULT_QUEUE_AGE_ALARM,
       functions: { Webhook: this.webhook.function, Reconcile: this.reconcile.function, Resync: this.resync.function },
+      metricsNamespace: this.metricsNamespace,
       topic: props.alarmTopic,
       email: props.alarmEmail,
+    });
+    this.dashboard = new ControllerDashboard(this, 'Dashboard', {
+      queue: this.queues.queue,
+      delayQueue: this.queues.delayQueue,
+      deadLetterQueue: this.queues.deadLetterQueue,
+      delayDeadLetterQueue: this.queues.delayDeadLetterQueue,
+      functions: { Webhook: this.webhook.function, Reconcile: this.reconcile.function, Resync: this.resync.function },
+      metricsNamespace: this.metricsNamespace,
+      alarms: this.alarms.alarms,
     });
   }
 }

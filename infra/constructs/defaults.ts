@@ -47,5 +47,8 @@ export const DEAD_LETTER_RETENTION = Duration.days(14);
 export const WEBHOOK_TOKEN_LENGTH = 48;
 
 export const POWERTOOLS_SERVICE_NAME = 'daemonless';
-/** lib/config.ts's default namespace. */
-export const METRICS_NAMESPACE = 'daemonless';
+/**
+ * CloudWatch namespace of the functions' metrics (DAEMONLESS_METRICS_NAMESPACE): one per stack, so
+ * that two controllers in one account and region (one per cluster) keep their metrics and alarms apart.
+ */
+export const metricsNamespaceOf = (stackName: string): string => `daemonless/${stackName}`;

@@ -31,7 +31,7 @@ describe('parseStackConfig()', () => {
       logRetentionDays: RetentionDays.ONE_MONTH,
       logLevel: 'INFO',
       queueAgeAlarmSeconds: 600,
-      alarmTopic: false,
+      alarmTopic: true,
       alarmEmail: undefined,
       vpc: undefined,
     });
@@ -44,18 +44,18 @@ describe('parseStackConfig()', () => {
 
   it('accepts strings (cdk -c) and JSON values (cdk.json) alike', () => {
     const fromCli = parseStackConfig({
-      'daemonless:maxReceiveCount': '8', 'daemonless:alarmTopic': 'true',
+      'daemonless:maxReceiveCount': '8', 'daemonless:alarmTopic': 'false',
       'daemonless:subnetIds': 'subnet-0123456789abcdef0, subnet-0123456789abcdef1', 'daemonless:vpcId': 'vpc-0123456789abcdef0',
       'daemonless:webhookReservedConcurrency': 'none', 'daemonless:logRetentionDays': '14',
     });
     const fromJson = parseStackConfig({
-      'daemonless:maxReceiveCount': 8, 'daemonless:alarmTopic': true,
+      'daemonless:maxReceiveCount': 8, 'daemonless:alarmTopic': false,
       'daemonless:subnetIds': ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], 'daemonless:vpcId': 'vpc-0123456789abcdef0',
       'daemonless:webhookReservedConcurrency': null, 'daemonless:logRetentionDays': 14,
     });
     expect(fromCli).toEqual(fromJson);
     expect(fromCli).toMatchObject({
-      maxReceiveCount: 8, alarmTopic: true, webhookReservedConcurrency: undefined, logRetentionDays: RetentionDays.TWO_WEEKS,
+      maxReceiveCount: 8, alarmTopic: false, webhookReservedConcurrency: undefined, logRetentionDays: RetentionDays.TWO_WEEKS,
       vpc: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], securityGroupIds: [] },
     });
   });
@@ -70,8 +70,10 @@ describe('parseStackConfig()', () => {
     expect(config.eks).toEqual({ clusterName: 'prod', endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', caData: 'TFMwdA==' });
   });
 
-  it('an alarm e-mail implies the alarm topic', () => {
+  it('an alarm e-mail implies the alarm topic, even when the topic is turned off', () => {
     expect(parseStackConfig({ 'daemonless:alarmEmail': 'ops@example.com' }).alarmTopic).toBe(true);
+    expect(parseStackConfig({ 'daemonless:alarmEmail': 'ops@example.com', 'daemonless:alarmTopic': 'false' }).alarmTopic).toBe(true);
+    expect(parseStackConfig({ 'daemonless:alarmTopic': 'false' }).alarmTopic).toBe(false);
   });
 
   it('reports every bad value at once, one line each, naming the key', () => {

@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigRole } from '../../lib/config.js';
+import { METRIC } from '../../lib/observability/ports.js';
 import { PROJECT_ROOT } from '../../infra/build-app.js';
 import { DaemonlessController } from '../../infra/constructs/daemonless-controller.js';
 import {
@@ -78,12 +79,14 @@ describe('DaemonlessStack (default context: kubeconfig access)', () => {
       // Function URL with auth NONE: lambda:InvokeFunctionUrl and lambda:InvokeFunction (via URL).
       'AWS::Lambda::Permission': 2,
       'AWS::Scheduler::Schedule': 1,
-      'AWS::CloudWatch::Alarm': 6,
+      'AWS::CloudWatch::Alarm': 7,
+      'AWS::CloudWatch::Dashboard': 1,
       'AWS::Logs::LogGroup': 3,
       'AWS::SecretsManager::Secret': 2,
       'AWS::IAM::Role': 4,
       'AWS::EKS::AccessEntry': 0,
-      'AWS::SNS::Topic': 0,
+      'AWS::SNS::Topic': 1,
+      'AWS::SNS::Subscription': 0,
       'AWS::EC2::SecurityGroup': 0,
     };
     for (const [type, n] of Object.entries(counts)) template.resourceCountIs(type, n);
@@ -180,7 +183,7 @@ describe('DaemonlessStack (default context: kubeconfig access)', () => {
     expect(permissions(roleStatements(json, roleId))).toEqual({ 'lambda:InvokeFunction': [arn(id.resync)] });
   });
 
-  it('alarms on dead letters, queue age and function errors', () => {
+  it('alarms on dead letters, queue age, terminal reconcile failures and function errors', () => {
     for (const dlq of [id.dlq, id.delayDlq]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -202,9 +205,56 @@ describe('DaemonlessStack (default context: kubeconfig access)', () => {
         Namespace: 'AWS/Lambda',
         Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }],
         Threshold: 1,
-        AlarmActions: Match.absent(),
       });
     }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'daemonless/Daemonless',
+      MetricName: 'TerminalErrors',
+      Dimensions: [{ Name: 'service', Value: 'daemonless' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('counts terminal failures in the namespace the functions publish to (their DAEMONLESS_METRICS_NAMESPACE)', () => {
+    const alarm = Object.values(json.Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.MetricName === METRIC.terminalErrors);
+    expect(alarm).toBeDefined();
+    for (const fn of [id.webhook, id.reconcile, id.resync]) {
+      expect(resolveEnvironment(json, fn).DAEMONLESS_METRICS_NAMESPACE).toBe(alarm!.Properties!.Namespace);
+    }
+    template.hasOutput('MetricsNamespace', { Value: 'daemonless/Daemonless' });
+  });
+
+  it('routes every alarm to the KMS-encrypted alarm topic, which is an output', () => {
+    const topic = logicalId(json, 'AWS::SNS::Topic', 'ControllerAlarmsTopic');
+    const key = logicalId(json, 'AWS::KMS::Key', 'ControllerAlarmsTopicKey');
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arn(key) });
+    const alarms = Object.values(json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(7);
+    for (const alarm of alarms) expect(alarm.Properties!.AlarmActions).toEqual([ref(topic)]);
+    template.hasOutput('AlarmTopicArn', { Value: ref(topic) });
+  });
+
+  it('has a dashboard of queue depth and age, dead letters, reconciles by outcome, pods, latency and alarms', () => {
+    const dashboard = logicalId(json, 'AWS::CloudWatch::Dashboard', 'ControllerDashboard');
+    const body = JSON.stringify(json.Resources[dashboard]!.Properties!.DashboardBody);
+    for (const queue of [id.queue, id.delay]) {
+      expect(body).toContain(`ApproximateNumberOfMessagesVisible\\",\\"QueueName\\",\\"",{\"Fn::GetAtt\":[\"${queue}\",\"QueueName\"]}`);
+    }
+    expect(body).toContain(`ApproximateAgeOfOldestMessage\\",\\"QueueName\\",\\"",{\"Fn::GetAtt\":[\"${id.queue}\",\"QueueName\"]}`);
+    for (const dlq of [id.dlq, id.delayDlq]) expect(body).toContain(`{\"Fn::GetAtt\":[\"${dlq}\",\"QueueName\"]}`);
+    for (const name of [METRIC.reconciles, METRIC.reconcileErrors, METRIC.terminalErrors, METRIC.invalidMessages, METRIC.reconcilesCollapsed,
+      METRIC.podsCreated, METRIC.podsDeleted, METRIC.reconcileLatency]) {
+      expect(body).toContain(`[\\"daemonless/Daemonless\\",\\"${name}\\",\\"service\\",\\"daemonless\\"`);
+    }
+    expect(body).toMatch(/\\"p99\\"/);
+    expect(body).toContain('\\"type\\":\\"alarm\\"');
+    for (const fn of [id.webhook, id.reconcile, id.resync]) expect(body).toContain(`{\"Ref\":\"${fn}\"}`);
+    template.hasOutput('DashboardName', { Value: ref(dashboard) });
   });
 
   it('outputs the webhook URL, the queue URLs and the secret ARNs', () => {
@@ -217,6 +267,37 @@ describe('DaemonlessStack (default context: kubeconfig access)', () => {
     template.hasOutput('KubeconfigSecretArn', { Value: ref(secret) });
     template.hasOutput('WebhookTokenSecretArn', { Value: ref(token) });
     template.hasOutput('ReconcileRoleArn', { Value: arn(id.reconcileRole) });
+    for (const [name, queue] of [['ReconcileQueue', id.queue], ['DelayQueue', id.delay], ['DeadLetterQueue', id.dlq], ['DelayDeadLetterQueue', id.delayDlq]] as const) {
+      template.hasOutput(`${name}Url`, { Value: ref(queue) });
+      template.hasOutput(`${name}Arn`, { Value: arn(queue) });
+    }
+    for (const [name, fn] of [['Webhook', id.webhook], ['Reconcile', id.reconcile], ['Resync', id.resync]] as const) {
+      template.hasOutput(`${name}FunctionName`, { Value: ref(fn) });
+      template.hasOutput(`${name}LogGroupName`, { Value: ref(logicalId(json, 'AWS::Logs::LogGroup', `Controller${name}Logs`)) });
+    }
+  });
+
+  it('declares no DependsOn that a Ref or GetAtt already implies (cfn-lint W3005)', () => {
+    const redundant: string[] = [];
+    for (const [rid, r] of Object.entries(json.Resources as Record<string, { DependsOn?: string | string[]; Properties?: unknown }>)) {
+      const referenced = new Set<string>();
+      const visit = (v: unknown): void => {
+        if (Array.isArray(v)) v.forEach(visit);
+        else if (v !== null && typeof v === 'object') {
+          const o = v as Record<string, unknown>;
+          if (typeof o.Ref === 'string') referenced.add(o.Ref);
+          if (Array.isArray(o['Fn::GetAtt'])) referenced.add(String(o['Fn::GetAtt'][0]));
+          Object.values(o).forEach(visit);
+        }
+      };
+      visit(r.Properties);
+      for (const dep of [r.DependsOn ?? []].flat()) if (referenced.has(dep)) redundant.push(`${rid} → ${dep}`);
+    }
+    expect(redundant).toEqual([]);
+    // The ordering that matters stays: each function waits for its role's policy.
+    for (const [fn, role] of [[id.webhook, 'ControllerWebhookRoleDefaultPolicy'], [id.reconcile, 'ControllerReconcileRoleDefaultPolicy'], [id.resync, 'ControllerResyncRoleDefaultPolicy']]) {
+      expect((json.Resources[fn!] as { DependsOn?: string[] }).DependsOn).toEqual([logicalId(json, 'AWS::IAM::Policy', role!)]);
+    }
   });
 
   it('grants each function exactly what it uses, scoped to ARNs', () => {
@@ -370,20 +451,39 @@ describe('DaemonlessStack (EKS, VPC, alarm topic)', () => {
     ]);
   });
 
-  it('sends every alarm to a KMS-encrypted topic', () => {
+  it('sends every alarm to a KMS-encrypted topic with the e-mail subscribed', () => {
     const topic = logicalId(json, 'AWS::SNS::Topic', 'ControllerAlarmsTopic');
     const key = logicalId(json, 'AWS::KMS::Key', 'ControllerAlarmsTopicKey');
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arn(key) });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     const alarms = Object.values(json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) expect(alarm.Properties!.AlarmActions).toEqual([ref(topic)]);
   });
 
   it('reserves the configured reconcile concurrency and still uses no wildcard action', () => {
     expect(json.Resources[id.reconcile]!.Properties!.ReservedConcurrentExecutions).toBe(20);
     expectNoWildcardGrants(json);
+  });
+});
+
+describe('DaemonlessStack (alarm topic opted out)', () => {
+  it('keeps the alarms but gives them no action, and outputs no topic', () => {
+    const { template, json } = synth({ 'daemonless:alarmTopic': 'false' });
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    const alarms = Object.values(json.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(7);
+    for (const alarm of alarms) expect(alarm.Properties!.AlarmActions).toBeUndefined();
+    expect(json.Outputs?.AlarmTopicArn).toBeUndefined();
+  });
+
+  it('names the metrics namespace after the stack', () => {
+    const { json } = synth({ 'daemonless:stackName': 'DaemonlessProd' });
+    const alarm = Object.values(json.Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.MetricName === METRIC.terminalErrors);
+    expect(alarm?.Properties?.Namespace).toBe('daemonless/DaemonlessProd');
+    expect(resolveEnvironment(json, ids(json).reconcile).DAEMONLESS_METRICS_NAMESPACE).toBe('daemonless/DaemonlessProd');
   });
 });
 
