@@ -13,7 +13,19 @@ export { canonicalJson, jsonEqual, sameJson, type JsonValue } from './canonical-
 export { computeTemplateHash } from './hash.js';
 export { daemonPodName } from './pod-template.js';
 export { isPodReady, isPodAvailable, targetNodeName } from './pod-state.js';
-export { compileSelector } from './selector.js';
+export { compileSelector, parseSelectorString } from './selector.js';
+/**
+ * Rollout controls (rollout-controls.md). `readRolloutControls(ds)` is the one reader of pause,
+ * partition, node selector, progress deadline and auto-pause — spec fields on a `dlds`, annotations
+ * on a native DaemonSet — giving typed values or the validation problems. What they hold in a pass
+ * is in `plan(...).rollout` (`RolloutReport`): `paused`, `controls.partition`, `updating` (nodes
+ * being updated), `held: [{ node, reason, pod, revisionHash }]` (reason `selector` | `partition` |
+ * `paused` | `invalid`), `budgets` (within the updated nodes), `progressDeadlineExceeded`,
+ * `problems`. `rollout status`, `explain` and `plan` report from these; none re-implements a rule.
+ */
+export { readRolloutControls, isDaemonlessResource, controlsSet, type RolloutControlsResult } from './rollout-controls.js';
+/** Status conditions (COND-*): the owned types, and what the shell writes on a terminal failure. */
+export { OWNED_CONDITION_TYPES, failedConditions, findCondition } from './conditions.js';
 export { formatLabelSelector } from './label-selector.js';
 export { CRD_GROUP, CRD_PLURAL, CRD_VERSION, daemonSetApiVersion, daemonSetGroup, type ManagedResource } from './managed-resource.js';
 export { toDate, toRfc3339 } from './time.js';

@@ -43,3 +43,39 @@ export const DEFAULT_BACKOFF_MAX_SECONDS = 900;
 export const EVENT_SELECTING_ALL = 'SelectingAll';
 export const EVENT_FAILED_DAEMON_POD = 'FailedDaemonPod';
 export const EVENT_SUCCEEDED_DAEMON_POD = 'SucceededDaemonPod';
+
+/** Rollout controls on native DaemonSets (CTL-1; `dlds` carry them as spec fields instead). */
+export const ROLLOUT_PAUSED_ANNOTATION = 'daemonless.io/rollout-paused';
+export const ROLLOUT_PARTITION_ANNOTATION = 'daemonless.io/rollout-partition';
+export const ROLLOUT_NODE_SELECTOR_ANNOTATION = 'daemonless.io/rollout-node-selector';
+export const PROGRESS_DEADLINE_ANNOTATION = 'daemonless.io/progress-deadline-seconds';
+export const ROLLOUT_AUTO_PAUSE_ANNOTATION = 'daemonless.io/rollout-auto-pause';
+/** Every rollout-control annotation. */
+export const ROLLOUT_CONTROL_ANNOTATIONS: readonly string[] = [
+  ROLLOUT_PAUSED_ANNOTATION,
+  ROLLOUT_PARTITION_ANNOTATION,
+  ROLLOUT_NODE_SELECTOR_ANNOTATION,
+  PROGRESS_DEADLINE_ANNOTATION,
+  ROLLOUT_AUTO_PAUSE_ANNOTATION,
+];
+
+/** CTL-1: a rollout control annotation or field holds an invalid value (Warning; the rollout holds). */
+export const EVENT_INVALID_ROLLOUT_CONTROL = 'InvalidRolloutControl';
+/** CTL-8: no new pod became available within progressDeadlineSeconds (Warning). */
+export const EVENT_PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
+
+/** Status condition types and reasons (COND-*), kstatus-compatible. */
+export const CONDITION = {
+  reconciling: 'Reconciling',
+  stalled: 'Stalled',
+  ready: 'Ready',
+  progressing: 'Progressing',
+} as const;
+export const CONDITION_REASON = {
+  rolloutInProgress: 'RolloutInProgress',
+  rolloutComplete: 'RolloutComplete',
+  paused: 'Paused',
+  partitioned: 'Partitioned',
+  progressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  reconcileFailed: 'ReconcileFailed',
+} as const;

@@ -1,30 +1,52 @@
 /**
  * The reconcile planner: one pass for one DaemonSet, as a pure function.
  */
-import type { V1ControllerRevision, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { readBackoffRecord, serializeBackoffRecord, type BackoffEntry, type BackoffRecord } from './backoff.js';
+import { computeConditions, findCondition, ownedConditionsChanged, progressDeadline, summarizeRollout } from './conditions.js';
 import { allowsSurge, minReadySeconds, revisionHistoryLimit, templateGeneration, updateStrategyType } from './daemon-set.js';
 import { groupPodsByNode } from './group-by-node.js';
 import {
   CONTROLLER_REVISION_HASH_LABEL,
   DEFAULT_BACKOFF_INITIAL_SECONDS,
   DEFAULT_BACKOFF_MAX_SECONDS,
+  CONDITION,
+  CONDITION_REASON,
   EVENT_FAILED_DAEMON_POD,
+  EVENT_INVALID_ROLLOUT_CONTROL,
+  EVENT_PROGRESS_DEADLINE_EXCEEDED,
   EVENT_SELECTING_ALL,
   EVENT_SUCCEEDED_DAEMON_POD,
   FAILED_POD_BACKOFF_ANNOTATION,
+  POD_TEMPLATE_GENERATION_LABEL,
+  TEMPLATE_GENERATION_ANNOTATION,
 } from './labels.js';
 import { planManage } from './manage.js';
 import { isBeingDeleted, labelsOf } from './objects.js';
 import { adoptChange, claimObjects, releaseChange } from './ownership.js';
 import { nodeShouldRunDaemonPod, type NodeEligibility } from './placement.js';
-import { availableAt, isPodDeleting } from './pod-state.js';
+import { availableAt, isPodDeleting, isPodTerminal, sortOldestFirst } from './pod-state.js';
 import { buildDaemonPod, choosePodName } from './pod-template.js';
-import { planHistory, planHistoryCleanup } from './revisions.js';
-import { planRollingUpdate, type RollingUpdateResult } from './rolling-update.js';
+import { isPodUpdated } from './pod-version.js';
+import { planHistory, planHistoryCleanup, revisionHash, revisionTemplate } from './revisions.js';
+import { controlsSet, defaultControls, hasControlAnnotation, isDaemonlessResource, planHolds, readRolloutControls } from './rollout-controls.js';
+import { computeRollingBudgets, planRollingUpdate, type RollingUpdateResult } from './rolling-update.js';
 import { compileSelector } from './selector.js';
 import { computeStatus, isStatusChanged, storedStatus } from './status.js';
-import type { Plan, PlanOptions, PodToCreate, PodToDelete, RevisionPlan, Snapshot } from './types.js';
+import type {
+  ControllerEvent,
+  DaemonSetStatus,
+  Plan,
+  PlanOptions,
+  PodToCreate,
+  PodToDelete,
+  RevisionPlan,
+  RolloutControls,
+  RolloutReport,
+  Snapshot,
+  V1ControllerRevision,
+  V1DaemonSet,
+} from './types.js';
 
 /** The defaults of every option. */
 export const DEFAULT_PLAN_OPTIONS: Readonly<Required<PlanOptions>> = Object.freeze({
@@ -136,6 +158,29 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   const minReady = minReadySeconds(ds);
   const generation = templateGeneration(ds);
 
+  // Rollout controls (CTL-*): RollingUpdate only; OnDelete ignores them (CTL-7).
+  const rollingUpdate = updateStrategyType(ds) === 'RollingUpdate';
+  const read = rollingUpdate ? readRolloutControls(ds) : { ok: true as const, controls: defaultControls(isDaemonlessResource(ds) ? 'fields' : 'annotations') };
+  const controls: RolloutControls | null = read.ok ? read.controls : null;
+  const controlled = rollingUpdate && (controls === null || controlsSet(controls));
+  const holdInput = { nodes, eligibility, nodeToPods, hash, templateGeneration: generation };
+  const userHolds = planHolds({ ...holdInput, controls });
+  const summary = summarizeRollout({
+    nodeNames, eligibility, nodeToPods, hash, templateGeneration: generation, minReadySeconds: minReady, now, rollingUpdate,
+    holdReason: controlled ? userHolds.reasonFor : () => undefined,
+  });
+  const progress = progressDeadline({
+    deadlineSeconds: controls?.progressDeadlineSeconds ?? null,
+    stored: ds.status?.conditions,
+    active: summary.work && controls !== null && !controls.paused,
+    specChanged: (ds.status?.observedGeneration ?? 0) < (ds.metadata?.generation ?? 0),
+    lastNewAvailableAt: summary.lastNewAvailableAt,
+    now,
+  });
+  const autoPaused = controls !== null && controls.autoPause && !controls.paused && progress.exceeded;
+  const holds = autoPaused ? planHolds({ ...holdInput, controls: { ...controls, paused: true } }) : userHolds;
+  const heldNode = (node: string): boolean => controlled && holds.reasonFor(node) !== undefined;
+
   // Manage.
   const backoffRecord = readBackoffRecord(ds);
   const manage = planManage({
@@ -160,15 +205,30 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
     createPods.push({ node, pod });
     return pod;
   };
-  const managed = manage.createNodes.map((node) => ({ node, pod: createFor(node) }));
+  // CTL-2..4: on a held node no old pod is removed next to a surge pod, and a failed or succeeded
+  // old pod is replaced at once with a pod of its own revision (CTL-6), not the updated one.
+  const manageDeletes = controlled ? manage.deletes.filter((d) => !(d.reason === 'surge-cleanup' && heldNode(d.node))) : manage.deletes;
+  const replaceAt = controlled && snapshot.complete
+    ? heldReplacements(manageDeletes, manage.createNodes, nodeToPods, crClaim.claimed, hash, generation, heldNode)
+    : new Map<string, { revision: V1ControllerRevision; generation: string | undefined; hash: string }>();
+  const managed = manage.createNodes.filter((node) => !replaceAt.has(node)).map((node) => ({ node, pod: createFor(node) }));
+  for (const [node, r] of replaceAt) {
+    const at = daemonSetAtRevision(ds, r.revision, r.generation);
+    if (!at) continue;
+    const name = choosePodName(ds, node, r.hash, taken);
+    taken.add(name);
+    const pod = buildDaemonPod(at, node, r.hash, opts.placement, name);
+    createPods.push({ node, pod });
+    managed.push({ node, pod });
+  }
 
   // Rolling update on the state manage leaves behind.
   const errors: string[] = [];
   let rollingDeletes: readonly PodToDelete[] = [];
   let rolling: RollingUpdateResult | undefined;
-  const manageActed = manage.createNodes.length > 0 || manage.deletes.length > 0;
-  if (updateStrategyType(ds) === 'RollingUpdate' && !(opts.deferRollingUpdate && manageActed)) {
-    const deleted = new Set(snapshot.complete ? manage.deletes.map((d) => d.name) : []);
+  const manageActed = manage.createNodes.length > 0 || manageDeletes.length > 0;
+  if (rollingUpdate && !(opts.deferRollingUpdate && manageActed)) {
+    const deleted = new Set(snapshot.complete ? manageDeletes.map((d) => d.name) : []);
     // Deleted pods leave the view, and a node left without pods leaves it too, as upstream's
     // node-to-pods map has no entry for it; the rolling update re-adds desired nodes (ROLL-2).
     const after = new Map<string, V1Pod[]>();
@@ -180,10 +240,13 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
       const simulated: V1Pod = { ...pod, metadata: { ...pod.metadata, creationTimestamp: now }, status: { phase: 'Pending' } };
       after.set(node, [...(after.get(node) ?? []), simulated]);
     }
-    rolling = planRollingUpdate({ ds, nodeNames, eligibility, nodeToPods: after, hash, templateGeneration: generation, minReadySeconds: minReady, now });
+    rolling = planRollingUpdate({
+      ds, nodeNames, eligibility, nodeToPods: after, hash, templateGeneration: generation, minReadySeconds: minReady, now,
+      ...(controlled ? { held: heldNode } : {}),
+    });
     if (rolling.error !== undefined) errors.push(rolling.error);
     rollingDeletes = rolling.deletes.filter((d) => !deleted.has(d.name));
-    for (const node of rolling.createNodes) if (!manage.createNodes.includes(node)) createFor(node);
+    for (const node of rolling.createNodes) if (!manage.createNodes.includes(node) && !replaceAt.has(node)) createFor(node);
   }
   createPods.sort((a, b) => cmp(a.node, b.node));
 
@@ -197,9 +260,38 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   }
   const cleanup = errors.length === 0 ? planHistoryCleanup(history.old, revisionHistoryLimit(ds), liveHashes) : [];
 
-  // Status and requeue.
-  const status = computeStatus({ ds, nodeNames, eligibility, nodeToPods, hash, now, collisionCount: history.collisionCount });
-  const requeue = minSeconds(manage.backoffRequeueSeconds, availabilityRequeueSeconds(daemonPods, minReady, now));
+  // Status, conditions (COND-*) and requeue.
+  const counters = computeStatus({ ds, nodeNames, eligibility, nodeToPods, hash, now, collisionCount: history.collisionCount });
+  const conditionsManaged = isDaemonlessResource(ds) || hasControlAnnotation(ds) || findCondition(ds.status?.conditions, CONDITION.reconciling) !== undefined;
+  const problems = read.ok ? [] : read.problems;
+  const problemText = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  const failure = problems.length > 0 ? `invalid rollout control: ${problemText}` : errors.length > 0 ? errors.join('; ') : null;
+  const paused = (controls?.paused ?? false) || autoPaused;
+  const status: DaemonSetStatus = conditionsManaged
+    ? {
+      ...counters,
+      conditions: computeConditions({
+        name: base.name, status: counters, stored: ds.status?.conditions, summary, paused: rollingUpdate && paused, failure,
+        progressDeadlineExceeded: progress.exceeded, deadlineSeconds: controls?.progressDeadlineSeconds ?? null, now,
+      }),
+    }
+    : counters;
+  const deadlineRequeue = progress.exceeded ? undefined : progress.remainingSeconds;
+  const requeue = minSeconds(minSeconds(manage.backoffRequeueSeconds, availabilityRequeueSeconds(daemonPods, minReady, now)) ?? undefined, deadlineRequeue);
+  const events: ControllerEvent[] = [...manage.events];
+  if (problems.length > 0) {
+    events.push({ type: 'Warning', reason: EVENT_INVALID_ROLLOUT_CONTROL, message: `Invalid rollout control, the rollout holds until it is fixed: ${problemText}` });
+  }
+  const stalledBefore = findCondition(ds.status?.conditions, CONDITION.stalled);
+  if (progress.exceeded && !(stalledBefore?.status === 'True' && stalledBefore.reason === CONDITION_REASON.progressDeadlineExceeded)) {
+    events.push({
+      type: 'Warning', reason: EVENT_PROGRESS_DEADLINE_EXCEEDED,
+      message: `daemon set "${base.name}" has not made progress for ${controls?.progressDeadlineSeconds ?? 0} s: no new pod became available${autoPaused ? '; rollout paused' : ''}`,
+    });
+  }
+  const rollout: RolloutReport | undefined = controlled || progress.exceeded
+    ? rolloutReport(ds, controls ?? defaultControls(isDaemonlessResource(ds) ? 'fields' : 'annotations'), problems, autoPaused, progress.exceeded, holds)
+    : undefined;
   observe?.({
     nodeNames, eligibility, daemonPods, ownedRevisions: crClaim.claimed, hash, currentRevision: history.currentRevision,
     minReadySeconds: minReady, backoff: backoffRecord, ...(rolling ? { rolling } : {}),
@@ -214,7 +306,7 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   }
 
   const seen = new Set<string>();
-  const deletePods = [...manage.deletes, ...rollingDeletes].filter((d) => (seen.has(d.name) ? false : (seen.add(d.name), true)));
+  const deletePods = [...manageDeletes, ...rollingDeletes].filter((d) => (seen.has(d.name) ? false : (seen.add(d.name), true)));
   const revisionPlan: RevisionPlan = {
     currentName: history.currentName,
     currentHash: hash,
@@ -237,10 +329,11 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
     deletePods,
     daemonSetAnnotations,
     status,
-    statusChanged: isStatusChanged(ds, status),
-    events: manage.events,
+    statusChanged: isStatusChanged(ds, status) || (conditionsManaged && ownedConditionsChanged(ds.status?.conditions, status.conditions)),
+    events,
     requeueAfterSeconds: requeue,
     errors,
+    ...(rollout ? { rollout } : {}),
   };
   if (snapshot.complete) return full;
   return {
@@ -281,4 +374,64 @@ function withHashLabel(pod: V1Pod, hash: string): V1Pod {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `Plan.rollout`: the controls as read and what they hold this pass. */
+function rolloutReport(
+  ds: V1DaemonSet, controls: RolloutControls, problems: RolloutReport['problems'], autoPaused: boolean, exceeded: boolean, holds: ReturnType<typeof planHolds>,
+): RolloutReport {
+  const budgets = computeRollingBudgets(ds, holds.updating.length);
+  return {
+    controls,
+    problems,
+    paused: controls.paused || autoPaused,
+    autoPaused,
+    progressDeadlineExceeded: exceeded,
+    updating: holds.updating,
+    held: holds.held,
+    budgets: 'error' in budgets ? null : { maxUnavailable: budgets.maxUnavailable, maxSurge: budgets.maxSurge, nodes: budgets.desired },
+  };
+}
+
+/**
+ * CTL-6: the held nodes whose failed or succeeded pod of an older revision is replaced in this
+ * pass — it is deleted now (the replacement is created after the delete, in the same pass) or it
+ * waits for its back-off while manage creates next to it (surge) — and where nothing else runs:
+ * the replacement is made from that pod's own revision (node → revision, its
+ * pod-template-generation label and hash), not the updated one. A revision no longer in the history
+ * is skipped: then the node gets the updated pod, as a node without any pod does.
+ */
+function heldReplacements(
+  deletes: readonly PodToDelete[],
+  createNodes: readonly string[],
+  nodeToPods: ReadonlyMap<string, readonly V1Pod[]>,
+  revisions: readonly V1ControllerRevision[],
+  hash: string,
+  generation: string | undefined,
+  held: (node: string) => boolean,
+): Map<string, { revision: V1ControllerRevision; generation: string | undefined; hash: string }> {
+  const out = new Map<string, { revision: V1ControllerRevision; generation: string | undefined; hash: string }>();
+  const deleted = new Set(deletes.map((d) => d.name));
+  const replaced = new Set([...createNodes, ...deletes.filter((d) => d.reason === 'failed' || d.reason === 'succeeded').map((d) => d.node)]);
+  for (const node of [...replaced].sort()) {
+    if (!held(node)) continue;
+    const pods = nodeToPods.get(node) ?? [];
+    if (pods.some((p) => !deleted.has(p.metadata?.name ?? '') && !isPodDeleting(p) && !isPodTerminal(p))) continue;
+    const pod = sortOldestFirst(pods.filter((p) => isPodTerminal(p) && !isPodUpdated(p, hash, generation))).at(-1);
+    const podHash = pod ? labelsOf(pod.metadata)[CONTROLLER_REVISION_HASH_LABEL] : undefined;
+    const revision = podHash ? revisions.find((r) => revisionHash(r) === podHash) : undefined;
+    if (!pod || !podHash || !revision) continue;
+    out.set(node, { revision, generation: labelsOf(pod.metadata)[POD_TEMPLATE_GENERATION_LABEL], hash: podHash });
+  }
+  return out;
+}
+
+/** The DaemonSet as it was at `revision` (its template and template generation), for CTL-6. */
+function daemonSetAtRevision(ds: V1DaemonSet, revision: V1ControllerRevision, generation: string | undefined): V1DaemonSet | undefined {
+  const template = revisionTemplate(revision);
+  if (!template) return undefined;
+  const annotations = { ...(ds.metadata?.annotations ?? {}) };
+  if (generation === undefined) delete annotations[TEMPLATE_GENERATION_ANNOTATION];
+  else annotations[TEMPLATE_GENERATION_ANNOTATION] = generation;
+  return { ...ds, metadata: { ...ds.metadata, annotations }, spec: { ...(ds.spec as NonNullable<V1DaemonSet['spec']>), template } };
 }

@@ -2,7 +2,7 @@
  * ControllerRevision history (§10): matching by content, the current revision, de-duplication,
  * revision bumps (rollback), hash collisions and history cleanup.
  */
-import type { V1ControllerRevision, V1DaemonSet, V1Pod } from '@kubernetes/client-node';
+import type { V1ControllerRevision, V1DaemonSet, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { computeTemplateHash } from './hash.js';
 import { CONTROLLER_REVISION_HASH_LABEL, FAILED_POD_BACKOFF_ANNOTATION } from './labels.js';
 import { canonicalJson, sameJson, type JsonValue } from './canonical-json.js';
@@ -55,6 +55,23 @@ export function revisionMatchesDaemonSet(revision: V1ControllerRevision, ds: V1D
 export function sameRevisionData(a: V1ControllerRevision, b: V1ControllerRevision): boolean {
   const data = revisionDataOf(a);
   return data !== undefined && data !== null && sameJson(data, revisionDataOf(b));
+}
+
+/**
+ * The pod template a revision stores (the inverse of `buildRevisionData`), or undefined when its
+ * data holds none. Used to re-create a held node's pod at the revision it had (CTL-6).
+ */
+export function revisionTemplate(revision: V1ControllerRevision): V1PodTemplateSpec | undefined {
+  const data = revisionDataOf(revision) as { spec?: { template?: Record<string, unknown> } } | undefined;
+  const stored = data?.spec?.template;
+  if (stored === undefined || stored === null || typeof stored !== 'object') return undefined;
+  const { $patch: _patch, ...template } = stored;
+  const metadata = template['metadata'] as Record<string, unknown> | undefined;
+  if (metadata && metadata['creationTimestamp'] === null) {
+    const { creationTimestamp: _ts, ...rest } = metadata;
+    template['metadata'] = rest;
+  }
+  return template as V1PodTemplateSpec;
 }
 
 /** The revision's hash label, or its name when the label is missing (HIST-2). */

@@ -72,6 +72,11 @@ export interface RollingUpdateInput {
   readonly templateGeneration: string | undefined;
   readonly minReadySeconds: number;
   readonly now: Date;
+  /**
+   * CTL-2..CTL-5: nodes the rollout controls hold. The rolling update never touches them, and the
+   * budgets are resolved and spent within the other nodes. Absent: no node is held (upstream).
+   */
+  readonly held?: (node: string) => boolean;
 }
 
 /**
@@ -130,9 +135,11 @@ export function planRollingUpdate(input: RollingUpdateInput): RollingUpdateResul
   const { ds, now, hash, minReadySeconds } = input;
   const ns = ds.metadata?.namespace ?? '';
   let desired = 0;
-  const working = new Map<string, readonly V1Pod[]>(input.nodeToPods);
+  const held = input.held;
+  const working = new Map<string, readonly V1Pod[]>(held ? [...input.nodeToPods].filter(([node]) => !held(node)) : input.nodeToPods);
   for (const node of input.nodeNames) {
     if (!input.eligibility.get(node)?.shouldRun) continue;
+    if (held?.(node)) continue;
     desired++;
     if (!working.has(node)) working.set(node, []);
   }

@@ -10,6 +10,7 @@ import type {
   V1ControllerRevision,
   V1DaemonSet,
   V1DaemonSetCondition,
+  V1LabelSelector,
   V1Node,
   V1OwnerReference,
   V1Pod,
@@ -200,7 +201,11 @@ export interface DaemonSetStatus {
   readonly observedGeneration: number;
   /** Preserved; raised only by a hash collision (HIST-7). */
   readonly collisionCount?: number;
-  /** Preserved verbatim; the controller never changes conditions (API-7). */
+  /**
+   * Preserved verbatim for a native DaemonSet without rollout controls (API-7). For a `dlds`, and a
+   * native DaemonSet with rollout-control annotations, the controller keeps `Reconciling`,
+   * `Stalled`, `Ready` and `Progressing` (COND-*) and preserves every other condition.
+   */
   readonly conditions?: readonly V1DaemonSetCondition[];
 }
 
@@ -261,6 +266,75 @@ export interface Plan {
    * step is skipped and the shell should treat the pass as failed after carrying out the rest.
    */
   readonly errors: readonly string[];
+  /**
+   * The rollout controls (rollout-controls.md) and what they hold; absent when none is set, so a
+   * DaemonSet without controls plans exactly as upstream (see `RolloutReport`).
+   */
+  readonly rollout?: RolloutReport;
+}
+
+/**
+ * The rollout controls of a DaemonSet (CTL-1, rollout-controls.md), as `readRolloutControls` reads
+ * them: from spec fields on a `dlds`, from `daemonless.io/*` annotations on a native DaemonSet.
+ */
+export interface RolloutControls {
+  /** `fields` (`dlds`) or `annotations` (native apps/v1 DaemonSet). */
+  readonly source: 'fields' | 'annotations';
+  /** CTL-2: no old pod is deleted or replaced, no surge pod created. */
+  readonly paused: boolean;
+  /** CTL-4: this many of the selector-admitted eligible nodes (the last by name) keep their revision; 0 = none. */
+  readonly partition: number;
+  /** CTL-3: only nodes matching it are updated; null = every node. */
+  readonly selector: V1LabelSelector | null;
+  /** CTL-8: seconds without a new pod becoming available before the rollout counts as stalled; null = never. */
+  readonly progressDeadlineSeconds: number | null;
+  /** CTL-9: pause the rollout when the progress deadline is exceeded. */
+  readonly autoPause: boolean;
+}
+
+/** Why the rolling update leaves a node alone. */
+export type HoldReason =
+  /** CTL-3: the node does not match the rollout node selector. */
+  | 'selector'
+  /** CTL-4: the node is among the last `partition` admitted eligible nodes. */
+  | 'partition'
+  /** CTL-2/CTL-9: the rollout is paused (by the user or by auto-pause). */
+  | 'paused'
+  /** CTL-1: a control holds an invalid value; nothing rolls until it is fixed. */
+  | 'invalid';
+
+/** A node whose pod of an older revision the controls keep. */
+export interface HeldNode {
+  readonly node: string;
+  readonly reason: HoldReason;
+  /** The held (old-revision) pod. */
+  readonly pod: string;
+  /** Its `controller-revision-hash` label ('' when it has none). */
+  readonly revisionHash: string;
+}
+
+/**
+ * What the rollout controls did in this pass (`Plan.rollout`): the data `rollout status`,
+ * `explain` and `plan` report. Present only for a RollingUpdate DaemonSet whose controls are set
+ * (or invalid), or whose progress is tracked (progressDeadlineSeconds).
+ */
+export interface RolloutReport {
+  /** The controls as read; all defaults when they are invalid (see `problems`). */
+  readonly controls: RolloutControls;
+  /** CTL-1: why the controls are invalid; non-empty = nothing rolls (every node held as `invalid`). */
+  readonly problems: readonly ValidationProblem[];
+  /** The user paused the rollout (`controls.paused`) or auto-pause did (`autoPaused`). */
+  readonly paused: boolean;
+  /** CTL-9: paused by auto-pause after the progress deadline was exceeded. */
+  readonly autoPaused: boolean;
+  /** CTL-8: no new pod became available for progressDeadlineSeconds. */
+  readonly progressDeadlineExceeded: boolean;
+  /** Eligible nodes the rolling update may update this pass (ascending names). */
+  readonly updating: readonly string[];
+  /** Nodes whose old pods the controls keep, with the reason (ascending names). */
+  readonly held: readonly HeldNode[];
+  /** CTL-5: the budgets, resolved against the nodes being updated (null when they do not parse). */
+  readonly budgets: { readonly maxUnavailable: number; readonly maxSurge: number; readonly nodes: number } | null;
 }
 
 /** A problem found by `validateDaemonSet` (what the API server would reject). */
