@@ -5,7 +5,7 @@
  * upstream's in-memory expectations: creates use deterministic names (AlreadyExists = done),
  * deletes carry UID preconditions (NotFound = done), ownership patches carry the object's UID.
  */
-import { sameRevisionData, type Plan, type PodToCreate, type V1DaemonSet } from '../core/index.js';
+import { OWNED_CONDITION_TYPES, sameRevisionData, type Plan, type PodToCreate, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi, ClusterEvent, WriteOutcome } from './cluster-api.js';
 import { ConflictError, InvalidObjectError, TerminalError, TransientError } from './errors.js';
 
@@ -242,6 +242,9 @@ async function writeStatus(cluster: ClusterApi, ds: V1DaemonSet, plan: Plan): Pr
     if (!(e instanceof ConflictError)) throw e;
     const fresh = await cluster.getDaemonSet(plan.namespace, plan.name);
     if (!fresh || fresh.metadata?.uid !== plan.uid) return;
-    await cluster.replaceDaemonSetStatus(fresh, { ...status, conditions: fresh.status?.conditions, collisionCount: fresh.status?.collisionCount ?? status.collisionCount });
+    // Conditions others wrote meanwhile are kept; the controller's own (COND-5) are the planned ones.
+    const planned = (status.conditions ?? []).filter((c) => OWNED_CONDITION_TYPES.includes(c.type));
+    const conditions = planned.length === 0 ? fresh.status?.conditions : [...planned, ...(fresh.status?.conditions ?? []).filter((c) => !OWNED_CONDITION_TYPES.includes(c.type))];
+    await cluster.replaceDaemonSetStatus(fresh, { ...status, conditions, collisionCount: fresh.status?.collisionCount ?? status.collisionCount });
   }
 }

@@ -2,7 +2,7 @@
  * One reconcile of one DaemonSet: read the snapshot, plan (pure core), execute, report.
  * The same path backs the reconcile Lambda, the local runner and the integration tests.
  */
-import { plan as planPass, validateDaemonSet, type PlanOptions } from '../core/index.js';
+import { CONDITION, CONDITION_REASON, failedConditions, findCondition, isDaemonlessResource, plan as planPass, validateDaemonSet, type PlanOptions, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi } from './cluster-api.js';
 import { InvalidMessageError, TerminalError, TransientError } from './errors.js';
 import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
@@ -46,7 +46,9 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
     const daemonSetUid = snapshot.daemonSet.metadata?.uid;
     const problems = validateDaemonSet(snapshot.daemonSet);
     if (problems.length > 0) {
-      throw new TerminalError(`daemonset ${key} is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { daemonSetUid });
+      const message = `daemonset ${key} is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`;
+      await markStalled(cluster, snapshot.daemonSet, message, now());
+      throw new TerminalError(message, { daemonSetUid });
     }
     const at = now();
     const plan = planPass(snapshot, at, deps.planOptions);
@@ -55,10 +57,38 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
       const message = `reconcile of daemonset ${key}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`;
       // Any transient failure makes the whole pass worth retrying; only all-terminal failures are terminal.
       if (result.errors.some((e) => !(e instanceof TerminalError))) throw new TransientError(message, { cause: result.errors[0], daemonSetUid });
+      const stalled = findCondition(plan.status.conditions, CONDITION.stalled);
+      if (!(stalled?.status === 'True' && stalled.reason === CONDITION_REASON.reconcileFailed)) await markStalled(cluster, snapshot.daemonSet, message, now());
       throw new TerminalError(message, { cause: result.errors[0], daemonSetUid });
     }
     // Work the burst cap left over is picked up at once, not at the next event.
     const requeueAfterSeconds = result.deferred > 0 ? Math.min(1, plan.requeueAfterSeconds ?? 1) : plan.requeueAfterSeconds;
     return report({ podsCreated: result.podsCreated, podsDeleted: result.podsDeleted, statusWritten: result.statusWritten, requeueAfterSeconds });
   };
+}
+
+/**
+ * COND-7: after a terminal failure the plan did not report itself, a `dlds` gets `Stalled` True
+ * `ReconcileFailed` with the error (and observedGeneration = generation: the spec was seen), written
+ * only when that changes the stored conditions. Best effort: a failed write (re-read once on a
+ * conflict) leaves the failure to the Warning event the caller records.
+ */
+async function markStalled(cluster: ClusterApi, ds: V1DaemonSet, message: string, at: Date): Promise<void> {
+  if (!isDaemonlessResource(ds)) return;
+  const write = async (current: V1DaemonSet): Promise<void> => {
+    const conditions = failedConditions(current.status?.conditions, message.slice(0, 32_768), at);
+    if (conditions === null) return;
+    const counters = { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
+    await cluster.replaceDaemonSetStatus(current, { ...counters, ...current.status, observedGeneration: current.metadata?.generation ?? 0, conditions });
+  };
+  try {
+    await write(ds);
+  } catch {
+    try {
+      const fresh = await cluster.getDaemonSet(ds.metadata?.namespace ?? '', ds.metadata?.name ?? '');
+      if (fresh && fresh.metadata?.uid === ds.metadata?.uid) await write(fresh);
+    } catch {
+      // Reported by the caller's Warning event.
+    }
+  }
 }
