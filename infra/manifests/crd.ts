@@ -67,12 +67,22 @@ const spec: Schema = {
           properties: {
             maxUnavailable: intOrString('The maximum number (or percentage) of nodes whose daemon pod can be unavailable during the update.', 1),
             maxSurge: intOrString('The maximum number (or percentage) of nodes with an available daemon pod that can have the updated pod during the update.', 0),
+            paused: { type: 'boolean', description: 'Hold the rolling update: no pod of an old revision is replaced while true.' },
+            partition: int32('Of the nodes the rollout selector admits, this many (the last in node-name order) keep the old revision.', { minimum: 0 }),
+            selector: {
+              type: 'object',
+              description: 'Only nodes matching this label selector are updated; pods on other nodes keep their revision.',
+              properties: labelSelector['properties'],
+              'x-kubernetes-map-type': 'atomic',
+            },
+            autoPause: { type: 'boolean', description: 'Pause the rollout when the progress deadline is exceeded.' },
           },
         },
       },
     },
     minReadySeconds: int32('Seconds a new daemon pod must be ready, without any container crashing, to count as available.', { minimum: 0, default: 0 }),
     revisionHistoryLimit: int32('The number of old history entries to keep for rollback.', { minimum: 0, default: 10 }),
+    progressDeadlineSeconds: int32('Seconds a rollout may go without progress before the DaemonSet is reported Stalled (ProgressDeadlineExceeded).', { minimum: 1 }),
   },
 };
 

@@ -16,6 +16,8 @@ export interface DaemonSetReport {
   readonly statusChanged: boolean;
   readonly events: Plan['events'];
   readonly errors: Plan['errors'];
+  /** Addition, present only when rollout controls are set: what they hold (`RolloutReport`). */
+  readonly rollout?: Plan['rollout'];
 }
 
 /** The whole JSON output. */
@@ -37,6 +39,7 @@ export function reportOf(plan: Plan): DaemonSetReport {
     statusChanged: plan.statusChanged,
     events: plan.events,
     errors: plan.errors,
+    ...(plan.rollout ? { rollout: plan.rollout } : {}),
   };
 }
 
@@ -65,6 +68,7 @@ export function renderTable(report: PlanReport): string {
     else out.push(...table([['NODE', 'ACTION', 'POD', 'REASON'], ...rows]).map((l) => `  ${l}`));
     for (const e of ds.events) out.push(`  event ${e.type} ${e.reason}: ${e.message}`);
     for (const e of ds.errors) out.push(`  error: ${e}`);
+    if (ds.rollout) out.push(...rolloutLines(ds.rollout));
     if (ds.requeueAfterSeconds !== null) out.push(`  look again in ${ds.requeueAfterSeconds}s`);
     out.push('');
   }
@@ -74,4 +78,20 @@ export function renderTable(report: PlanReport): string {
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+}
+
+/** The rollout controls of a plan, for the table: what is set, what rolls, what is held and why. */
+function rolloutLines(r: NonNullable<Plan['rollout']>): string[] {
+  const c = r.controls;
+  const set = [
+    r.autoPaused ? 'paused (auto-pause: progress deadline exceeded)' : r.paused ? 'paused' : '',
+    c.partition > 0 ? `partition ${c.partition}` : '',
+    c.selector ? `node selector ${JSON.stringify(c.selector)}` : '',
+    c.progressDeadlineSeconds !== null ? `progress deadline ${c.progressDeadlineSeconds}s${r.progressDeadlineExceeded ? ' (exceeded)' : ''}` : '',
+  ].filter((x) => x !== '');
+  const out = [`  rollout controls: ${set.length > 0 ? set.join(', ') : 'none in force'}`];
+  for (const p of r.problems) out.push(`  invalid rollout control ${p.field}: ${p.message}`);
+  if (r.budgets) out.push(`  updating ${r.updating.length} node(s): maxUnavailable ${r.budgets.maxUnavailable}, maxSurge ${r.budgets.maxSurge}`);
+  for (const h of r.held) out.push(`  held ${h.node} (${h.reason}): ${h.pod}${h.revisionHash ? ` at revision ${h.revisionHash}` : ''}`);
+  return out;
 }

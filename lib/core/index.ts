@@ -23,11 +23,11 @@ export { compileSelector, parseSelectorString } from './selector.js';
  * `paused` | `invalid`), `budgets` (within the updated nodes), `progressDeadlineExceeded`,
  * `problems`. `rollout status`, `explain` and `plan` report from these; none re-implements a rule.
  */
-export { readRolloutControls, isDaemonlessResource, controlsSet, type RolloutControlsResult } from './rollout-controls.js';
+export { readRolloutControls, controlsSet, type RolloutControlsResult } from './rollout-controls.js';
 /** Status conditions (COND-*): the owned types, and what the shell writes on a terminal failure. */
 export { OWNED_CONDITION_TYPES, failedConditions, findCondition } from './conditions.js';
 export { formatLabelSelector } from './label-selector.js';
-export { CRD_GROUP, CRD_PLURAL, CRD_VERSION, daemonSetApiVersion, daemonSetGroup, type ManagedResource } from './managed-resource.js';
+export { CRD_GROUP, CRD_PLURAL, CRD_VERSION, daemonSetApiVersion, daemonSetGroup, isDaemonlessResource, type ManagedResource } from './managed-resource.js';
 export { toDate, toRfc3339 } from './time.js';
 export * from './labels.js';
 export {

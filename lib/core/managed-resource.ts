@@ -2,6 +2,7 @@
  * Which DaemonSets the controller manages, and where they live in the API: native apps/v1
  * DaemonSets, or the project's own resource (same spec and status) in its own API group.
  */
+import type { V1DaemonSet } from '@kubernetes/client-node';
 
 /** `native`: apps/v1 DaemonSets; `crd`: daemonsets.daemonless.io/v1. */
 export type ManagedResource = 'native' | 'crd';
@@ -19,4 +20,9 @@ export function daemonSetGroup(resource: ManagedResource): string {
 /** The `apiVersion` of a managed DaemonSet. */
 export function daemonSetApiVersion(resource: ManagedResource): string {
   return resource === 'native' ? 'apps/v1' : `${CRD_GROUP}/${CRD_VERSION}`;
+}
+
+/** A DaemonSet of the project's own resource (apiVersion `daemonless.io/*`), not a native one? */
+export function isDaemonlessResource(ds: V1DaemonSet): boolean {
+  return (ds.apiVersion ?? '').startsWith(`${CRD_GROUP}/`);
 }

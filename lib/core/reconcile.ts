@@ -29,7 +29,8 @@ import { availableAt, isPodDeleting, isPodTerminal, sortOldestFirst } from './po
 import { buildDaemonPod, choosePodName } from './pod-template.js';
 import { isPodUpdated } from './pod-version.js';
 import { planHistory, planHistoryCleanup, revisionHash, revisionTemplate } from './revisions.js';
-import { controlsSet, defaultControls, hasControlAnnotation, isDaemonlessResource, planHolds, readRolloutControls } from './rollout-controls.js';
+import { isDaemonlessResource } from './managed-resource.js';
+import { controlsSet, defaultControls, hasControlAnnotation, planHolds, readRolloutControls } from './rollout-controls.js';
 import { computeRollingBudgets, planRollingUpdate, type RollingUpdateResult } from './rolling-update.js';
 import { compileSelector } from './selector.js';
 import { computeStatus, isStatusChanged, storedStatus } from './status.js';

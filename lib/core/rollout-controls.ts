@@ -14,7 +14,7 @@ import {
   ROLLOUT_PARTITION_ANNOTATION,
   ROLLOUT_PAUSED_ANNOTATION,
 } from './labels.js';
-import { CRD_GROUP } from './managed-resource.js';
+import { isDaemonlessResource } from './managed-resource.js';
 import { labelsOf } from './objects.js';
 import type { NodeEligibility } from './placement.js';
 import { isPodDeleting, isPodTerminal, sortOldestFirst } from './pod-state.js';
@@ -29,11 +29,6 @@ export type ControlsSource = RolloutControls['source'];
 export type RolloutControlsResult =
   | { readonly ok: true; readonly controls: RolloutControls }
   | { readonly ok: false; readonly source: ControlsSource; readonly problems: readonly ValidationProblem[] };
-
-/** The project's own DaemonSet resource (`daemonless.io/*` apiVersion)? */
-export function isDaemonlessResource(ds: V1DaemonSet): boolean {
-  return (ds.apiVersion ?? '').startsWith(`${CRD_GROUP}/`);
-}
 
 /** The controls with nothing set. */
 export function defaultControls(source: ControlsSource): RolloutControls {
