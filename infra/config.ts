@@ -6,7 +6,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DELAY_FORWARD_MAX_CONCURRENCY } from './constructs/defaults.js';
-import type { ManagedResource } from './manifests/names.js';
+import type { ManagedResource } from '../lib/core/index.js';
 
 export type { ManagedResource };
 

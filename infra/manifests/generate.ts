@@ -1,5 +1,6 @@
 /**
- * The files under infra/manifests/generated/, for `kubectl apply -f` without running any code.
+ * The files under infra/manifests/generated/ (rendered from the builders in lib/manifests), for
+ * `kubectl apply -f` without running any code.
  * Regenerate with `npx tsx infra/manifests/generate.ts`; a test fails when they are stale.
  *
  * The webhook files carry the placeholder `${DAEMONLESS_WEBHOOK_URL}` for the deployment-specific URL:
@@ -9,11 +10,11 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildDaemonSetCrd } from './crd.js';
-import type { ManagedResource } from './names.js';
-import { buildRbac } from './rbac.js';
-import { renderObjects } from './render.js';
-import { buildWebhookConfiguration } from './webhook.js';
+import type { ManagedResource } from '../../lib/core/index.js';
+import { buildDaemonSetCrd } from '../../lib/manifests/crd.js';
+import { buildRbac } from '../../lib/manifests/rbac.js';
+import { renderObjects } from '../../lib/manifests/render.js';
+import { buildWebhookConfiguration } from '../../lib/manifests/webhook.js';
 
 export const GENERATED_DIR = fileURLToPath(new URL('./generated', import.meta.url));
 export const WEBHOOK_URL_PLACEHOLDER = '${DAEMONLESS_WEBHOOK_URL}';

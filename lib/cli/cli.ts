@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { parseNow, planObjects, planOptionsOf, planSnapshotText, type PlanFlags } from './plan-command.js';
 import { renderJson, renderTable, type PlanReport } from './render.js';
 import { SnapshotError, type SnapshotObjects } from './snapshot.js';
-import { renderFromArgs } from '../../infra/manifests/render.js';
+import { renderFromArgs } from '../manifests/render.js';
 import { KubeRolloutCluster, loadKubeConfig, type RolloutCluster } from '../adapters/kube/rollout-client.js';
 import { addRolloutCommands } from './rollout/rollout-command.js';
 

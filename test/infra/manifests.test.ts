@@ -2,11 +2,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { buildDaemonSetCrd } from '../../infra/manifests/crd.js';
+import { buildDaemonSetCrd } from '../../lib/manifests/crd.js';
 import { GENERATED_DIR, WEBHOOK_URL_PLACEHOLDER, generatedFiles } from '../../infra/manifests/generate.js';
-import { buildRbac, controllerRules } from '../../infra/manifests/rbac.js';
-import { buildManifests, renderFromArgs, renderManifests } from '../../infra/manifests/render.js';
-import { buildWebhookConfiguration, checkWebhookUrl } from '../../infra/manifests/webhook.js';
+import { buildRbac, controllerRules } from '../../lib/manifests/rbac.js';
+import { buildManifests, renderFromArgs, renderManifests } from '../../lib/manifests/render.js';
+import { buildWebhookConfiguration, checkWebhookUrl } from '../../lib/manifests/webhook.js';
 
 const URL = 'https://abcdefghijklmnop.lambda-url.eu-west-1.on.aws/hook/0123456789abcdefABCDEF';
 

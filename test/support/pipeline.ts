@@ -24,8 +24,8 @@ import {
   type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { buildWebhookConfiguration } from '../../infra/manifests/webhook.js';
-import type { KubeObject } from '../../infra/manifests/types.js';
+import { buildWebhookConfiguration } from '../../lib/manifests/webhook.js';
+import type { KubeObject } from '../../lib/manifests/types.js';
 import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
 import { emitEventVia, listDaemonSetsVia } from '../../lib/app/cluster-ports.js';
 import type { ReconcileFn, ReconcileReport } from '../../lib/app/ports.js';

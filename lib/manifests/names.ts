@@ -1,9 +1,5 @@
 /** Names shared by the cluster-side manifests and the CDK stack (EKS access entries). */
 
-/** API group of the project's own DaemonSet resource (CRD mode). */
-export const CRD_GROUP = 'daemonless.io';
-export const CRD_VERSION = 'v1';
-
 /** Kubernetes group of the reconcile function's identity; bound to the controller ClusterRole. */
 export const CONTROLLER_GROUP = 'daemonless:controller';
 /** Kubernetes group of the resync function's identity; bound to a list-only ClusterRole. */
@@ -14,14 +10,6 @@ export const RESYNC_CLUSTER_ROLE = 'daemonless-resync';
 export const WEBHOOK_CONFIGURATION_NAME = 'daemonless-events';
 /** The webhook's name inside the configuration (must be a qualified DNS name). */
 export const WEBHOOK_NAME = 'events.daemonless.io';
-
-/** Which DaemonSets are managed: native apps/v1 DaemonSets, or the project's CRD (daemonless.io/v1). */
-export type ManagedResource = 'native' | 'crd';
-
-/** The API group whose DaemonSets the controller manages. */
-export function daemonSetGroup(resource: ManagedResource): string {
-  return resource === 'native' ? 'apps' : CRD_GROUP;
-}
 
 /** Labels on every object the project ships. */
 export const COMMON_LABELS: Readonly<Record<string, string>> = {

@@ -1,7 +1,5 @@
-import {
-  COMMON_LABELS, CONTROLLER_GROUP, CRD_GROUP, CRD_VERSION, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_NAME,
-  type ManagedResource,
-} from './names.js';
+import { CRD_GROUP, CRD_VERSION, type ManagedResource } from '../core/managed-resource.js';
+import { COMMON_LABELS, CONTROLLER_GROUP, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_NAME } from './names.js';
 import type { KubeObject } from './types.js';
 
 export interface WebhookOptions {

@@ -1,4 +1,5 @@
-import { COMMON_LABELS, CRD_GROUP, CRD_VERSION } from './names.js';
+import { CRD_GROUP, CRD_VERSION } from '../core/managed-resource.js';
+import { COMMON_LABELS } from './names.js';
 import type { KubeObject } from './types.js';
 
 /** A structural OpenAPI v3 schema as the CRD API takes it (field names verbatim, `x-kubernetes-*`). */

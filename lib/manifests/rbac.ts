@@ -1,7 +1,5 @@
-import {
-  COMMON_LABELS, CONTROLLER_CLUSTER_ROLE, CONTROLLER_GROUP, RESYNC_CLUSTER_ROLE, RESYNC_GROUP, daemonSetGroup,
-  type ManagedResource,
-} from './names.js';
+import { daemonSetGroup, type ManagedResource } from '../core/managed-resource.js';
+import { COMMON_LABELS, CONTROLLER_CLUSTER_ROLE, CONTROLLER_GROUP, RESYNC_CLUSTER_ROLE, RESYNC_GROUP } from './names.js';
 import type { KubeObject } from './types.js';
 
 export interface PolicyRule {
