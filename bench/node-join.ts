@@ -11,7 +11,7 @@
  *   npx tsx bench/node-join.ts [--base-nodes 1000] [--daemonsets 3] [--joins 50] [--upstream] [--quick]
  */
 import { fileURLToPath } from 'node:url';
-import { nodeObject } from '../test/support/nodes.js';
+import { nodeObject } from '../lib/local-plane/nodes.js';
 import { log, parseFlags, percentile, sleep } from './lib/args.js';
 import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
 import { addNodes, nodeName, startBenchPlane, type BenchPlane } from './lib/plane.js';

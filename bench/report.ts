@@ -1,5 +1,5 @@
 /** Renders the results of run-all as markdown: machine facts, goal vs measured, then each benchmark in detail. */
-import type { AllResults } from './run-all.js';
+import type { AllResults } from './results.js';
 import { PRICES } from './cost.js';
 
 const ms = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '—' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);

@@ -17,31 +17,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { computeCost, DEFAULT_INPUTS, type CostResult } from './cost.js';
-import { convergeDaemonless, convergeFloor, convergeResult, convergeUpstream, type ConvergeResult } from './converge.js';
-import { runConvergedReconcile, type ConvergedResult } from './converged-reconcile.js';
-import { runLambdaBundle, type BundleResult } from './lambda-bundle.js';
+import { computeCost, DEFAULT_INPUTS } from './cost.js';
+import { convergeDaemonless, convergeFloor, convergeResult, convergeUpstream } from './converge.js';
+import { runConvergedReconcile } from './converged-reconcile.js';
+import { runLambdaBundle } from './lambda-bundle.js';
 import { log, parseFlags } from './lib/args.js';
 import { benchKubeConfig, KCM_BURST, KCM_QPS, TokenBucket } from './lib/kube.js';
-import { machineFacts, type MachineFacts } from './lib/machine.js';
+import { machineFacts } from './lib/machine.js';
 import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { startDaemonless } from './lib/workload.js';
 import { joinPhase, runNodeJoin, type NodeJoinResult, type NodeJoinRun } from './node-join.js';
 import { renderMarkdown } from './report.js';
-import { rollingPhase, rollingResult, type RollingResult, type RollingRun } from './rolling-update.js';
-
-export interface AllResults {
-  readonly machine: MachineFacts;
-  readonly mode: 'quick' | 'full';
-  readonly durationSeconds: number;
-  readonly converge: ConvergeResult | null;
-  readonly rollingUpdate: RollingResult | null;
-  readonly nodeJoin: NodeJoinResult | null;
-  readonly convergedReconcile: ConvergedResult | null;
-  readonly lambdaBundle: BundleResult | null;
-  readonly cost: CostResult;
-  readonly errors: Record<string, string>;
-}
+import type { AllResults } from './results.js';
+import { rollingPhase, rollingResult, type RollingRun } from './rolling-update.js';
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 

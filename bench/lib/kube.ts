@@ -10,7 +10,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { KubeConfig } from '@kubernetes/client-node';
 
-/** The planes' kube-controller-manager client limits (test/support/control-plane.ts). */
+/** The planes' kube-controller-manager client limits (lib/local-plane/control-plane.ts). */
 export const KCM_QPS = 200;
 export const KCM_BURST = 400;
 

@@ -1,12 +1,12 @@
 /**
- * Planes for the benchmarks: the test harness's real control plane (test/support/control-plane.ts)
+ * Planes for the benchmarks: the test harness's real control plane (lib/local-plane/control-plane.ts)
  * with the project's manifests applied and N simulated nodes, created with bounded concurrency and
  * awaited through LISTs (not per-node GETs).
  */
 import { CoreV1Api, type V1Node } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../../test/support/control-plane.js';
-import { applyProjectManifests } from '../../test/support/manifests.js';
-import { nodeObject, type NodeSpec } from '../../test/support/nodes.js';
+import { startControlPlane, type ControlPlane } from '../../lib/local-plane/control-plane.js';
+import { applyProjectManifests } from '../../lib/local-plane/manifests.js';
+import { nodeObject, type NodeSpec } from '../../lib/local-plane/nodes.js';
 import { log, mapLimit, sleep } from './args.js';
 import { plainKubeConfig } from './kube.js';
 

@@ -11,12 +11,12 @@
  *   npx vitest run --project integration test/integration/differential.int.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../lib/local-plane/control-plane.js';
 import { startControllerLoop, type ControllerLoop } from '../support/controller-loop.js';
 import { formatDisagreement, side, type Side } from '../support/differential-plane.js';
 import { runScenario, type ScenarioResult } from '../support/differential-run.js';
 import { describeScenario, generateScenarios } from '../support/differential-scenario.js';
-import { applyProjectManifests } from '../support/manifests.js';
+import { applyProjectManifests } from '../../lib/local-plane/manifests.js';
 
 const SEED = Number(process.env.DAEMONLESS_DIFF_SEED ?? 20260501);
 const COUNT = Number(process.env.DAEMONLESS_DIFF_SCENARIOS ?? 8);

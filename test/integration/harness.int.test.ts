@@ -4,9 +4,9 @@
  */
 import { AuthorizationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runKubectl } from '../support/control-plane.js';
-import { eventually } from '../support/eventually.js';
-import { createReadyNodes, deleteNodes, kubeClient } from '../support/nodes.js';
+import { runKubectl } from '../../lib/local-plane/control-plane.js';
+import { eventually } from '../../lib/local-plane/eventually.js';
+import { createReadyNodes, deleteNodes, kubeClient } from '../../lib/local-plane/nodes.js';
 
 const plane = inject('plane');
 const admin = kubeClient(plane.adminKubeconfig);

@@ -1,8 +1,8 @@
 /** Shared helpers of the integration tests: kubectl with YAML input, namespaces, pods of a DaemonSet. */
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { runKubectl, type KubectlResult } from '../support/control-plane.js';
-import { kubeClient } from '../support/nodes.js';
+import { runKubectl, type KubectlResult } from '../../lib/local-plane/control-plane.js';
+import { kubeClient } from '../../lib/local-plane/nodes.js';
 
 export const plane = inject('plane');
 export const admin = kubeClient(plane.adminKubeconfig);

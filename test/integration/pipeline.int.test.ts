@@ -21,9 +21,9 @@ import { fanoutGroupId, messageGroupId } from '../../lib/events/identity.js';
 import { METRIC } from '../../lib/observability/ports.js';
 import { RecordingLogger, RecordingMetrics, type LogLine } from '../../lib/observability/recording.js';
 import { startWebhookServer, type WebhookServer } from '../../lib/runner/webhook-server.js';
-import { freePort } from '../support/control-plane.js';
-import { eventually } from '../support/eventually.js';
-import { createReadyNodes, deleteNodes, nodeObject } from '../support/nodes.js';
+import { freePort } from '../../lib/local-plane/control-plane.js';
+import { eventually } from '../../lib/local-plane/eventually.js';
+import { createReadyNodes, deleteNodes, nodeObject } from '../../lib/local-plane/nodes.js';
 import {
   applyObject, deleteWebhookConfiguration, invokeWithMessages, lambdaContext, makeServingCert, queueArn, queueDepth, receiveMessages,
   scopedWebhookConfiguration, sendRaw, sendToStandardQueue, sleep, slowDaemonSetAdmission, startFunctionUrl, startSlowAdmission, startPipelineRunner, SwitchableQueue, toSqsRecord,

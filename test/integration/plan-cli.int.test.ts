@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControllerLoop } from '../support/controller-loop.js';
-import { eventually } from '../support/eventually.js';
-import { createReadyNodes, deleteNodes } from '../support/nodes.js';
+import { eventually } from '../../lib/local-plane/eventually.js';
+import { createReadyNodes, deleteNodes } from '../../lib/local-plane/nodes.js';
 import { admin, createNamespace, daemonSetYaml, deleteNamespace, isPodReady, kubectl, livePods, plane } from './helpers.js';
 
 const run = promisify(execFile);

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANIFEST, DEMO_NODES, DEMO_WORKERS } from '../../lib/runner/demo/topology.js';
 import { startControllerLoop, type ControllerLoop } from '../support/controller-loop.js';
-import { eventually } from '../support/eventually.js';
-import { createReadyNodes, deleteNodes } from '../support/nodes.js';
+import { eventually } from '../../lib/local-plane/eventually.js';
+import { createReadyNodes, deleteNodes } from '../../lib/local-plane/nodes.js';
 import { admin, isPodReady, kubectl, livePods, plane, podNode } from './helpers.js';
 
 describe('the seed demo: nginx-ds on five nodes with a tainted master', () => {

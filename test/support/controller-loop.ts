@@ -8,7 +8,7 @@ import type { ManagedResource } from '../../lib/core/index.js';
 import { createReconciler } from '../../lib/app/reconcile-key.js';
 import type { ReconcileReport } from '../../lib/app/ports.js';
 import type { PlacementMode } from '../../lib/core/index.js';
-import { kubeClient } from './nodes.js';
+import { kubeClient } from '../../lib/local-plane/nodes.js';
 
 export interface ControllerLoop {
   /** Every report so far, in order. */

@@ -9,8 +9,8 @@
  * by their target node.
  */
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ControllerRevision, type V1DaemonSet, type V1Pod, type V1Taint } from '@kubernetes/client-node';
-import type { ControlPlane } from './control-plane.js';
-import { createReadyNodes, deleteNodes, kubeClient, type NodeSpec } from './nodes.js';
+import type { ControlPlane } from '../../lib/local-plane/control-plane.js';
+import { createReadyNodes, deleteNodes, kubeClient, type NodeSpec } from '../../lib/local-plane/nodes.js';
 import type { DaemonSetDef, NodeDef, Scenario, Step, StrategyDef, TaintDef } from './differential-scenario.js';
 
 export interface Side {

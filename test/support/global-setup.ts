@@ -5,8 +5,8 @@
  * There is no fallback: when the plane cannot be built or started, the suite fails.
  */
 import type { TestProject } from 'vitest/node';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
-import { applyProjectManifests } from './manifests.js';
+import { startControlPlane, type ControlPlane } from '../../lib/local-plane/control-plane.js';
+import { applyProjectManifests } from '../../lib/local-plane/manifests.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -33,7 +33,7 @@ import type { EventQueue, ListDaemonSets } from '../../lib/app/queue.js';
 import { createReconciler } from '../../lib/app/reconcile-key.js';
 import { RecordingLogger, RecordingMetrics } from '../../lib/observability/recording.js';
 import { runLocal, type LocalRunner } from '../../lib/runner/local-runner.js';
-import { kubeClient } from './nodes.js';
+import { kubeClient } from '../../lib/local-plane/nodes.js';
 
 // ---- TLS ----
 

@@ -1,5 +1,5 @@
 /**
- * A real local Kubernetes control plane for tests, benchmarks and `npm start`:
+ * A real local Kubernetes control plane for `npm start`, the tests and the benchmarks:
  * etcd, kube-apiserver, kube-controller-manager (with or without its DaemonSet controller),
  * kube-scheduler and kwok (simulated kubelets), all built from their Go modules by
  * test/harness/ensure-bins.sh and bound to 127.0.0.1 on free ports.
@@ -17,14 +17,14 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CONTROLLER_GROUP } from '../manifests/names.js';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const harnessDir = join(repoRoot, 'test/harness');
 
-/** The Kubernetes identity the controller runs as; the shipped ClusterRole is bound to this group. */
+/** The Kubernetes user the controller runs as, in the group the shipped ClusterRole is bound to. */
 export const CONTROLLER_USER = 'daemonless-controller';
-export const CONTROLLER_GROUP = 'daemonless:controller';
 
 export interface ControlPlaneOptions {
   /** Short name used in log and directory names (default "a"). */
