@@ -22,8 +22,9 @@ import type { Delivery, EmitEvent, EventQueue, ListDaemonSets, QueueConsumer } f
 import { resyncAll } from '../app/resync-all.js';
 import { silentLogger, type AppLogger, type AppMetrics } from '../observability/ports.js';
 import { RecordingMetrics } from '../observability/recording.js';
-import { startWatchSource, type WatchSource } from './watch-source.js';
-import { startWebhookServer, type WebhookServer } from './webhook-server.js';
+import { StartSequence } from './start-sequence.js';
+import { startWatchSource } from './watch-source.js';
+import { startWebhookServer } from './webhook-server.js';
 
 export interface LocalRunnerDeps {
   readonly reconcile: ReconcileFn;
@@ -74,54 +75,114 @@ export interface LocalRunner {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the pipeline as one start sequence: queue, workers, resync, webhook server, watch source.
+ * When a part fails to start (a webhook port in use, a watch source without a kubeconfig), the
+ * parts already started are stopped before the error is thrown; `stop()` stops them newest first.
+ */
 export async function runLocal(deps: LocalRunnerDeps, options: LocalRunnerOptions): Promise<LocalRunner> {
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? new RecordingMetrics();
   const now = options.now ?? Date.now;
   const maxReceives = options.maxReceives ?? 5;
-  const abort = new AbortController();
-  const q = options.queue ?? { kind: 'memory' };
+  const sequence = new StartSequence(undefined, (what, e) => logger.warn(`stopping ${what} failed`, { error: e instanceof Error ? e.message : String(e) }));
 
-  let fifo: MemoryFifoQueue | null = null;
-  let queue: EventQueue;
-  let consumer: QueueConsumer;
-  let delayConsumer: QueueConsumer | null = null;
-  let forwardDelayed: BatchDeps['forwardDelayed'];
-  if (q.kind === 'memory') {
-    fifo = new MemoryFifoQueue({ maxReceives, visibilityTimeoutMs: q.visibilityTimeoutMs ?? 60_000, ...(q.clock === undefined ? {} : { clock: q.clock }) });
-    queue = createMemoryWorkQueue(fifo);
-    consumer = fifo.consumer();
-  } else {
-    const sqs = createSqsWorkQueue({ client: q.client, queueUrl: q.queueUrl, delayQueueUrl: q.delayQueueUrl, now });
-    queue = sqs;
-    forwardDelayed = (m) => sqs.forwardDelayed(m);
-    consumer = createSqsConsumer({ client: q.client, queueUrl: q.queueUrl, ...(q.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: q.visibilityTimeoutSeconds }) });
-    delayConsumer = createSqsConsumer({ client: q.client, queueUrl: q.delayQueueUrl });
-  }
-
+  const q = await sequence.start('the queue', () => openQueue(options.queue ?? { kind: 'memory' }, maxReceives, now), (opened) => opened.fifo?.close());
   const batchDeps: BatchDeps = {
     reconcile: deps.reconcile,
-    queue,
+    queue: q.queue,
     listDaemonSets: deps.listDaemonSets,
     emitEvent: deps.emitEvent ?? (async () => undefined),
     logger,
     metrics,
     now,
     maxReceives,
-    ...(forwardDelayed === undefined ? {} : { forwardDelayed }),
+    ...(q.forwardDelayed === undefined ? {} : { forwardDelayed: q.forwardDelayed }),
   };
+  const workerCount = options.workers ?? 4;
+  const workers = await sequence.start('the reconcile workers', () => startWorkers(q, batchDeps, workerCount, options), (w) => w.stop());
+  const resync = await sequence.start('the resync timer', () => startResync(deps.listDaemonSets, q.queue, logger, metrics, now, options.resyncEverySeconds), (r) => r.stop());
+  const w = options.webhook;
+  const server = w === false ? null : await sequence.start('the webhook server', () => startWebhookServer({
+    queue: q.queue,
+    auth: { secrets: w?.secrets ?? [], mode: w?.auth ?? 'any', required: (w?.secrets ?? []).length > 0 },
+    managed: options.managed,
+    maxBytes: w?.maxBytes ?? WEBHOOK_MAX_BYTES,
+    logger,
+    metrics,
+    now,
+  }, { port: w?.port ?? 0 }), (s) => s.close());
+  if (options.watch === true) {
+    await sequence.start('the watch source', () => {
+      if (deps.kubeConfig === undefined) throw new Error('the watch source needs deps.kubeConfig');
+      return startWatchSource({ kubeConfig: deps.kubeConfig, queue: q.queue, managed: options.managed, logger, now });
+    }, (source) => source.stop());
+  }
 
-  let busy = 0;
+  logger.info('local runner started', { webhook: server?.url ?? null, queue: q.kind, workers: workerCount, watch: options.watch === true });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    webhookUrl: server?.url ?? null,
+    queue: q.queue,
+    fifo: q.fifo,
+    metrics,
+    resync: resync.now,
+    async idle(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (q.fifo === null) throw new Error('idle() needs the in-process queue');
+        const depth = q.fifo.depth();
+        if (depth.visible + depth.inFlight + depth.delayed === 0 && workers.busy() === 0) return;
+        if (Date.now() > deadline) throw new Error(`not idle after ${timeoutMs} ms: ${JSON.stringify({ ...depth, busy: workers.busy() })}`);
+        await sleep(10);
+      }
+    },
+    stop() {
+      stopping ??= sequence.stop().then(() => logger.info('local runner stopped'));
+      return stopping;
+    },
+  };
+}
+
+/** The queue the runner feeds and drains: the in-process FIFO queue, or a real SQS FIFO queue with its delay queue. */
+interface OpenQueue {
+  readonly kind: LocalQueueOptions['kind'];
+  readonly queue: EventQueue;
+  readonly fifo: MemoryFifoQueue | null;
+  readonly consumer: QueueConsumer;
+  readonly delayConsumer: QueueConsumer | null;
+  readonly forwardDelayed: BatchDeps['forwardDelayed'];
+}
+
+function openQueue(q: LocalQueueOptions, maxReceives: number, now: () => number): OpenQueue {
+  if (q.kind === 'memory') {
+    const fifo = new MemoryFifoQueue({ maxReceives, visibilityTimeoutMs: q.visibilityTimeoutMs ?? 60_000, ...(q.clock === undefined ? {} : { clock: q.clock }) });
+    return { kind: q.kind, queue: createMemoryWorkQueue(fifo), fifo, consumer: fifo.consumer(), delayConsumer: null, forwardDelayed: undefined };
+  }
+  const sqs = createSqsWorkQueue({ client: q.client, queueUrl: q.queueUrl, delayQueueUrl: q.delayQueueUrl, now });
+  return {
+    kind: q.kind,
+    queue: sqs,
+    fifo: null,
+    consumer: createSqsConsumer({ client: q.client, queueUrl: q.queueUrl, ...(q.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: q.visibilityTimeoutSeconds }) }),
+    delayConsumer: createSqsConsumer({ client: q.client, queueUrl: q.delayQueueUrl }),
+    forwardDelayed: (m) => sqs.forwardDelayed(m),
+  };
+}
+
+/**
+ * The reconcile workers (and, with SQS, the delay-queue forwarder). Each receives up to 10 messages
+ * (as the Lambda event source does), runs each message group's records in order and the groups
+ * side by side. Records of one batch share one BatchState, so a burst of events for one DaemonSet
+ * collapses into one reconcile, as in the reconcile function. A failed record is retried later,
+ * and so is everything behind it in its group (FIFO order).
+ */
+function startWorkers(q: OpenQueue, batchDeps: BatchDeps, count: number, options: LocalRunnerOptions): { busy(): number; stop(): Promise<void> } {
+  const abort = new AbortController();
   const retryBase = options.retryBaseMs ?? 200;
   const retryMax = options.retryMaxMs ?? 30_000;
-
-  /**
-   * One worker: receives up to 10 messages (as the Lambda event source does), runs each message
-   * group's records in order and the groups side by side. Records of one batch share one
-   * BatchState, so a burst of events for one DaemonSet collapses into one reconcile, as in the
-   * reconcile function. A failed record is retried later, and so is everything behind it in its
-   * group (FIFO order).
-   */
+  let busy = 0;
   const work = async (source: QueueConsumer, name: string): Promise<void> => {
     while (!abort.signal.aborted) {
       let deliveries: Delivery[];
@@ -129,7 +190,7 @@ export async function runLocal(deps: LocalRunnerDeps, options: LocalRunnerOption
         deliveries = await source.receive(10, 1000, abort.signal);
       } catch (e) {
         if (abort.signal.aborted) return;
-        logger.warn('receive failed', { worker: name, error: e instanceof Error ? e.message : String(e) });
+        batchDeps.logger.warn('receive failed', { worker: name, error: e instanceof Error ? e.message : String(e) });
         await sleep(1000, abort.signal);
         continue;
       }
@@ -154,78 +215,37 @@ export async function runLocal(deps: LocalRunnerDeps, options: LocalRunnerOption
       }));
     }
   };
-
   const loops: Promise<void>[] = [];
-  const workers = options.workers ?? 4;
-  for (let i = 0; i < workers; i += 1) loops.push(work(consumer, `worker-${i}`));
-  if (delayConsumer !== null) loops.push(work(delayConsumer, 'delay-forwarder'));
+  for (let i = 0; i < count; i += 1) loops.push(work(q.consumer, `worker-${i}`));
+  if (q.delayConsumer !== null) loops.push(work(q.delayConsumer, 'delay-forwarder'));
+  return {
+    busy: () => busy,
+    async stop() {
+      abort.abort();
+      await Promise.allSettled(loops);
+    },
+  };
+}
 
-  // The dedup ids of a resync derive from its time: periodic resyncs use the period's tick (runners
-  // sharing one queue then enqueue each key once per period); the resync at start and `resync()`
-  // use the current time, so that they are never swallowed by an earlier one's dedup ids.
+/**
+ * The resync at start and the periodic one. The dedup ids of a resync derive from its time:
+ * periodic resyncs use the period's tick (runners sharing one queue then enqueue each key once per
+ * period); the resync at start and `now()` use the current time, so that they are never swallowed
+ * by an earlier one's dedup ids.
+ */
+function startResync(listDaemonSets: ListDaemonSets, queue: EventQueue, logger: AppLogger, metrics: AppMetrics, now: () => number, everySeconds: number | null | undefined): { now(): Promise<number>; stop(): void } {
   const resyncAt = async (scheduledAt: number): Promise<number> =>
-    (await resyncAll({ listDaemonSets: deps.listDaemonSets, queue, logger, metrics }, { scheduledAt })).keys;
-  const resync = (): Promise<number> => resyncAt(now());
+    (await resyncAll({ listDaemonSets, queue, logger, metrics }, { scheduledAt })).keys;
   const resyncSafely = (at: () => number): void => {
     resyncAt(at()).catch((e: unknown) => logger.warn('resync failed', { error: e instanceof Error ? e.message : String(e) }));
   };
   resyncSafely(now);
-  const period = (options.resyncEverySeconds ?? 300) * 1000;
-  const resyncTimer = options.resyncEverySeconds === null || period <= 0
-    ? null
-    : setInterval(() => resyncSafely(() => Math.floor(now() / period) * period), period);
-
-  let server: WebhookServer | null = null;
-  if (options.webhook !== false) {
-    const w = options.webhook ?? {};
-    const secrets = w.secrets ?? [];
-    server = await startWebhookServer({
-      queue,
-      auth: { secrets, mode: w.auth ?? 'any', required: secrets.length > 0 },
-      managed: options.managed,
-      maxBytes: w.maxBytes ?? WEBHOOK_MAX_BYTES,
-      logger,
-      metrics,
-      now,
-    }, { port: w.port ?? 0 });
-  }
-
-  let watch: WatchSource | null = null;
-  if (options.watch === true) {
-    if (deps.kubeConfig === undefined) throw new Error('the watch source needs deps.kubeConfig');
-    watch = startWatchSource({ kubeConfig: deps.kubeConfig, queue, managed: options.managed, logger, now });
-  }
-
-  logger.info('local runner started', { webhook: server?.url ?? null, queue: q.kind, workers, watch: options.watch === true });
-
-  let stopping: Promise<void> | null = null;
+  const period = (everySeconds ?? 300) * 1000;
+  const timer = everySeconds === null || period <= 0 ? null : setInterval(() => resyncSafely(() => Math.floor(now() / period) * period), period);
   return {
-    webhookUrl: server?.url ?? null,
-    queue,
-    fifo,
-    metrics,
-    resync,
-    async idle(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (fifo === null) throw new Error('idle() needs the in-process queue');
-        const depth = fifo.depth();
-        if (depth.visible + depth.inFlight + depth.delayed === 0 && busy === 0) return;
-        if (Date.now() > deadline) throw new Error(`not idle after ${timeoutMs} ms: ${JSON.stringify({ ...depth, busy })}`);
-        await sleep(10);
-      }
-    },
-    stop() {
-      stopping ??= (async () => {
-        abort.abort();
-        if (resyncTimer !== null) clearInterval(resyncTimer);
-        await watch?.stop();
-        await server?.close();
-        fifo?.close();
-        await Promise.allSettled(loops);
-        logger.info('local runner stopped');
-      })();
-      return stopping;
+    now: () => resyncAt(now()),
+    stop: () => {
+      if (timer !== null) clearInterval(timer);
     },
   };
 }

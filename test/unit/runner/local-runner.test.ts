@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransientError } from '../../../lib/app/errors.js';
 import type { ReconcileFn } from '../../../lib/app/ports.js';
@@ -124,5 +125,34 @@ describe('runLocal()', () => {
     await new Promise((res) => setTimeout(res, 20));
     expect(handles()).toBeLessThanOrEqual(before);
     await expect(fetch(`${r.webhookUrl}/hook/x`, { method: 'POST', body: '{}' })).rejects.toThrow();
+  });
+
+  it('leaves nothing running when a part fails to start (the webhook port is taken)', async () => {
+    const taken = createServer();
+    await new Promise<void>((res) => taken.listen(0, '127.0.0.1', res));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const before = handles();
+      let lists = 0;
+      const counting: ListDaemonSets = async (request) => { lists += 1; return listDaemonSets(request); };
+      await expect(runLocal({ reconcile: async (key) => report(key), listDaemonSets: counting }, { managed: 'native', workers: 3, resyncEverySeconds: 0.01, webhook: { port } }))
+        .rejects.toThrow(/EADDRINUSE/);
+      await new Promise((res) => setTimeout(res, 50));
+      const after = lists;
+      await new Promise((res) => setTimeout(res, 50));
+      // The workers and the resync timer started before the webhook server: both are stopped.
+      expect(lists).toBe(after);
+      expect(handles()).toBeLessThanOrEqual(before);
+    } finally {
+      await new Promise((res) => taken.close(res));
+    }
+  });
+
+  it('leaves nothing running when the watch source cannot start', async () => {
+    const before = handles();
+    await expect(runLocal({ reconcile: async (key) => report(key), listDaemonSets }, { managed: 'native', workers: 2, resyncEverySeconds: 60, watch: true }))
+      .rejects.toThrow('the watch source needs deps.kubeConfig');
+    await new Promise((res) => setTimeout(res, 20));
+    expect(handles()).toBeLessThanOrEqual(before);
   });
 });
