@@ -5,15 +5,11 @@
  * queue). The per-record logic is processRecord (lib/app/process-batch.ts).
  */
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { newBatchState, processRecord, type QueueRecord } from '../lib/app/process-batch.js';
 import { reconcileDeps } from './shared/cluster-deps.js';
 import { resolveDeps, type DepsSource, type ReconcileHandlerDeps } from './shared/deps.js';
-import { observability, type Observability } from './shared/observability.js';
+import { observability, observedHandler, type Observability } from './shared/observability.js';
 
 export const toQueueRecord = (record: SQSRecord): QueueRecord => ({
   messageId: record.messageId,
@@ -24,10 +20,7 @@ export const toQueueRecord = (record: SQSRecord): QueueRecord => ({
 const isFifoSource = (event: SQSEvent): boolean => (event.Records[0]?.eventSourceARN ?? '').endsWith('.fifo');
 
 export function createHandler(deps: DepsSource<ReconcileHandlerDeps>, obs: Observability = observability()) {
-  return middy<SQSEvent, SQSBatchResponse>()
-    .use(captureLambdaHandler(obs.tracer, { captureResponse: false }))
-    .use(injectLambdaContext(obs.logger, { resetKeys: true }))
-    .use(logMetrics(obs.metrics, { throwOnEmptyMetrics: false }))
+  return observedHandler<SQSEvent, SQSBatchResponse>(obs)
     .handler(async (event, context, { signal }) => {
       const { batch: batchDeps } = await resolveDeps(deps);
       const state = newBatchState();

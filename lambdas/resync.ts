@@ -3,14 +3,10 @@
  * `{source: 'daemonless.resync', scheduledTime}`, or a classic ScheduledEvent with `time`).
  * Enqueues every managed DaemonSet; see resyncAll (lib/app/resync-all.ts).
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { resyncAll } from '../lib/app/resync-all.js';
 import { resyncDeps } from './shared/cluster-deps.js';
 import { resolveDeps, type DepsSource, type ResyncHandlerDeps } from './shared/deps.js';
-import { observability, type Observability } from './shared/observability.js';
+import { observability, observedHandler, type Observability } from './shared/observability.js';
 
 export interface ResyncEvent {
   readonly scheduledTime?: string;
@@ -24,10 +20,7 @@ export function scheduledAt(event: ResyncEvent | null | undefined, now: () => nu
 }
 
 export function createHandler(deps: DepsSource<ResyncHandlerDeps>, obs: Observability = observability()) {
-  return middy<ResyncEvent, { keys: number; pages: number }>()
-    .use(captureLambdaHandler(obs.tracer, { captureResponse: false }))
-    .use(injectLambdaContext(obs.logger, { resetKeys: true }))
-    .use(logMetrics(obs.metrics, { throwOnEmptyMetrics: false }))
+  return observedHandler<ResyncEvent, { keys: number; pages: number }>(obs)
     .handler(async (event) => {
       const { resync } = await resolveDeps(deps);
       return resyncAll(resync, { scheduledAt: scheduledAt(event) });

@@ -3,14 +3,10 @@
  * If the dependencies cannot be built, an AdmissionReview is still allowed (admission never blocks
  * the cluster) and anything else gets 503 so that its sender retries.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { admissionAllowed, handleWebhook, peekAdmissionPrefix, type WebhookRequest } from '../lib/app/handle-webhook.js';
 import { resolveDeps, webhookDeps, type DepsSource, type WebhookHandlerDeps } from './shared/deps.js';
-import { observability, type Observability } from './shared/observability.js';
+import { observability, observedHandler, type Observability } from './shared/observability.js';
 
 export function toWebhookRequest(event: APIGatewayProxyEventV2): WebhookRequest {
   const headers: Record<string, string | undefined> = {};
@@ -25,10 +21,7 @@ export function toWebhookRequest(event: APIGatewayProxyEventV2): WebhookRequest 
 }
 
 export function createHandler(deps: DepsSource<WebhookHandlerDeps>, obs: Observability = observability()) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(captureLambdaHandler(obs.tracer, { captureResponse: false }))
-    .use(injectLambdaContext(obs.logger, { resetKeys: true }))
-    .use(logMetrics(obs.metrics, { throwOnEmptyMetrics: false }))
+  return observedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(obs)
     .handler(async (event) => {
       const request = toWebhookRequest(event);
       let resolved: WebhookHandlerDeps;
