@@ -2,7 +2,7 @@
  * A real local Kubernetes control plane for `npm start`, the tests and the benchmarks:
  * etcd, kube-apiserver, kube-controller-manager (with or without its DaemonSet controller),
  * kube-scheduler and kwok (simulated kubelets), all built from their Go modules by
- * test/harness/ensure-bins.sh and bound to 127.0.0.1 on free ports.
+ * lib/local-plane/build/ensure-bins.sh and bound to 127.0.0.1 on free ports.
  *
  * Plane "A" runs kube-controller-manager with `--controllers=*,-daemonset`: garbage collection,
  * namespaces, node lifecycle and pod GC are real, and the DaemonSet controller is daemonless.
@@ -14,14 +14,13 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CONTROLLER_GROUP } from '../manifests/names.js';
 
 const execFileAsync = promisify(execFile);
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const harnessDir = join(repoRoot, 'test/harness');
+const buildDir = join(dirname(fileURLToPath(import.meta.url)), 'build');
 
 /** The Kubernetes user the controller runs as, in the group the shipped ClusterRole is bound to. */
 export const CONTROLLER_USER = 'daemonless-controller';
@@ -72,7 +71,7 @@ export interface KubectlResult {
  * A cold build takes minutes; progress goes to `log`.
  */
 export async function ensureBinaries(log: (line: string) => void = () => {}): Promise<string> {
-  const script = join(harnessDir, 'ensure-bins.sh');
+  const script = join(buildDir, 'ensure-bins.sh');
   return new Promise((resolvePromise, reject) => {
     const child = spawn(script, [], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -85,7 +84,7 @@ export async function ensureBinaries(log: (line: string) => void = () => {}): Pr
     child.on('close', (code) => {
       const dir = out.trim().split('\n').pop() ?? '';
       if (code === 0 && dir && existsSync(join(dir, '.complete'))) resolvePromise(dir);
-      else reject(new Error(`test/harness/ensure-bins.sh failed with exit code ${code}; the control plane cannot start`));
+      else reject(new Error(`lib/local-plane/build/ensure-bins.sh failed with exit code ${code}; the control plane cannot start`));
     });
   });
 }
@@ -109,7 +108,7 @@ interface Pki {
   readonly caCrt: string;
 }
 
-/** The certificate recipe of the test harness: one CA, an apiserver serving cert, client certs, an SA key. */
+/** The certificate recipe of the local plane: one CA, an apiserver serving cert, client certs, an SA key. */
 function makePki(dir: string): Pki {
   mkdirSync(dir, { recursive: true });
   const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -104,9 +104,9 @@ describe('infra/DEPLOY.md', () => {
     expect(table).toContain(`CLI ${pkg.devDependencies['aws-cdk']}`);
     expect(table).toContain(`\`${RUNTIME.name}\``);
     expect(pkg.devDependencies.node!.split('.')[0]).toBe(RUNTIME.name.replace(/^nodejs(\d+)\.x$/, '$1'));
-    // The webhook configuration uses matchConditions (GA in 1.30); the harness tests a version at least that.
+    // The webhook configuration uses matchConditions (GA in 1.30); the local plane runs a version at least that.
     expect(table).toMatch(/\| Kubernetes \| 1\.30 or newer/);
-    const tested = /K8S_VERSION=v1\.(\d+)\./.exec(read('test/harness/versions.env'))?.[1];
+    const tested = /K8S_VERSION=v1\.(\d+)\./.exec(read('lib/local-plane/build/versions.env'))?.[1];
     expect(Number(tested)).toBeGreaterThanOrEqual(30);
     expect(table).toContain(`tested with 1.${tested}`);
   });

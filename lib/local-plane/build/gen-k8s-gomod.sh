@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates test/harness/k8s/go.mod for the K8S_VERSION in versions.env (staging replace block).
+# Regenerates lib/local-plane/build/k8s/go.mod for the K8S_VERSION in versions.env (staging replace block).
 # Run by hand when bumping Kubernetes; commit the resulting go.mod and go.sum.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
