@@ -45,136 +45,169 @@ export const POD_EVENT = {
 /**
  * Executes `plan` against the cluster for the DaemonSet `ds` (as read this pass). Never throws for
  * per-object failures: they are collected in `errors`; the caller decides how the pass ends.
+ * The phases run in upstream's order; each later phase depends on the earlier ones' success.
  */
 export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Plan, options: ExecuteOptions): Promise<ExecutionResult> {
+  const pass = newPass(cluster, plan);
+  const historyOk = await syncHistory(pass);
+  const ownershipOk = await syncPodOwnership(pass);
+  const pods = ownershipOk && historyOk ? await syncPods(pass, options.burstReplicas) : { created: 0, deleted: 0, deferred: 0, ok: false };
+  if (pods.ok && plan.deletesAllowed) await cleanupHistory(pass);
+  const statusWritten = await writeStatusAndEvents(pass, ds, options);
+  for (const message of plan.errors) pass.errors.push(new TerminalError(`daemonset ${plan.namespace}/${plan.name}: ${message}`));
+  return { podsCreated: pods.created, podsDeleted: pods.deleted, statusWritten, deferred: pods.deferred, errors: pass.errors };
+}
+
+/** One execution: the plan, where failures and events collect, and `attempt` (false when the write failed). */
+interface Pass {
+  readonly cluster: ClusterApi;
+  readonly plan: Plan;
+  readonly ns: string;
+  readonly errors: Error[];
+  readonly events: ClusterEvent[];
+  attempt(what: () => Promise<unknown>): Promise<boolean>;
+}
+
+function newPass(cluster: ClusterApi, plan: Plan): Pass {
   const errors: Error[] = [];
-  const events: ClusterEvent[] = [...plan.events];
-  let podsCreated = 0;
-  let podsDeleted = 0;
-  let deferred = 0;
-  const ns = plan.namespace;
-
-  const attempt = async (what: () => Promise<unknown>): Promise<boolean> => {
-    try {
-      await what();
-      return true;
-    } catch (e) {
-      errors.push(e as Error);
-      return false;
-    }
+  return {
+    cluster, plan, ns: plan.namespace, errors, events: [...plan.events],
+    async attempt(what) {
+      try {
+        await what();
+        return true;
+      } catch (e) {
+        errors.push(e as Error);
+        return false;
+      }
+    },
   };
+}
 
-  // 1. History: ownership of revisions, updates, the current revision, pod relabels, duplicate revisions.
-  let historyOk = true;
-  for (const change of plan.ownership.filter((c) => c.kind === 'ControllerRevision')) {
-    historyOk = (await attempt(() => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action))) && historyOk;
-  }
-  for (const u of plan.revisions.update) historyOk = (await attempt(() => cluster.patchRevision(ns, u.name, u.patch, 'merge'))) && historyOk;
-  if (plan.revisions.create) {
-    const rev = plan.revisions.create;
-    historyOk = (await attempt(async () => {
+/** Runs every write (none is skipped for an earlier failure); true when all succeeded. */
+async function allOf(pass: Pass, writes: readonly (() => Promise<unknown>)[]): Promise<boolean> {
+  let ok = true;
+  for (const write of writes) ok = (await pass.attempt(write)) && ok;
+  return ok;
+}
+
+/** 1. History: ownership of revisions, updates, the current revision, pod relabels, duplicate revisions. */
+async function syncHistory(pass: Pass): Promise<boolean> {
+  const { cluster, plan, ns } = pass;
+  const rev = plan.revisions.create;
+  return allOf(pass, [
+    ...plan.ownership.filter((c) => c.kind === 'ControllerRevision').map((change) => () => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action)),
+    ...plan.revisions.update.map((u) => () => cluster.patchRevision(ns, u.name, u.patch, 'merge')),
+    ...(rev ? [async () => {
       const r = await cluster.createRevision(rev);
       if (r.existing && !sameRevisionData(r.existing, rev)) {
         // A different revision holds this hash: the next pass sees it and raises collisionCount (HIST-7).
         throw new TransientError(`controllerrevision ${ns}/${rev.metadata?.name} exists with other content (hash collision)`);
       }
-    })) && historyOk;
-  }
-  for (const l of plan.podLabelChanges) historyOk = (await attempt(() => cluster.patchPod(ns, l.name, l.patch, 'merge'))) && historyOk;
-  if (plan.deletesAllowed) {
-    for (const d of plan.revisions.delete.filter((r) => r.reason === 'duplicate')) {
-      historyOk = (await attempt(() => cluster.deleteRevision(ns, d.name, d.uid))) && historyOk;
-    }
-  }
+    }] : []),
+    ...plan.podLabelChanges.map((l) => () => cluster.patchPod(ns, l.name, l.patch, 'merge')),
+    ...(plan.deletesAllowed ? plan.revisions.delete.filter((r) => r.reason === 'duplicate').map((d) => () => cluster.deleteRevision(ns, d.name, d.uid)) : []),
+  ]);
+}
 
-  // 2. Ownership of pods: every patch must land before anything is created or deleted (IMPL-3).
-  let ownershipOk = true;
+/** 2. Ownership of pods: every patch must land before anything is created or deleted (IMPL-3). */
+async function syncPodOwnership(pass: Pass): Promise<boolean> {
+  const { cluster, plan, ns } = pass;
   if (plan.ownership.some((c) => c.action === 'adopt')) {
     // Upstream re-reads the DaemonSet, uncached, before adopting anything (RecheckDeletionTimestamp):
     // a DaemonSet being deleted, or replaced by a namesake, must not adopt.
-    ownershipOk = await attempt(async () => {
+    const stillOurs = await pass.attempt(async () => {
       const fresh = await cluster.getDaemonSet(ns, plan.name);
       if (!fresh || fresh.metadata?.uid !== plan.uid || fresh.metadata?.deletionTimestamp) {
         throw new TransientError(`daemonset ${ns}/${plan.name} is gone or being deleted; not adopting`);
       }
     });
+    if (!stillOurs) return false;
   }
-  for (const change of ownershipOk ? plan.ownership.filter((c) => c.kind === 'Pod') : []) {
-    ownershipOk = (await attempt(() => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action))) && ownershipOk;
+  return allOf(pass, plan.ownership.filter((c) => c.kind === 'Pod').map((change) => () => patchOwnership(cluster, change.kind, ns, change.name, change.patch, change.action)));
+}
+
+/**
+ * 3. Pods: creates in slow-start batches, then deletes; both within the burst cap. A create on a
+ * node where this pass also deletes a pod (surge: a superseded new pod pruned next to the old one,
+ * or a failed pod replaced at once) waits for those deletes and is skipped if one fails: made
+ * first, it would leave more pods on the node than the plan allows (invariant 1).
+ */
+async function syncPods(pass: Pass, burstReplicas: number): Promise<{ created: number; deleted: number; deferred: number; ok: boolean }> {
+  const { plan } = pass;
+  const creates = plan.createPods.slice(0, burstReplicas);
+  let deferred = plan.createPods.length - creates.length;
+  const deleteNodes = new Set(plan.deletesAllowed ? plan.deletePods.map((d) => d.node) : []);
+  const createsNow = creates.filter((c) => !deleteNodes.has(c.node));
+  const createsAfter = creates.filter((c) => deleteNodes.has(c.node));
+  const first = await slowStartCreate(pass.cluster, createsNow, pass.events, pass.errors);
+  deferred += first.skipped;
+  let ok = first.skipped === 0 && first.failed === 0;
+
+  const deletes = plan.deletesAllowed ? await deletePods(pass, burstReplicas) : { deleted: 0, deferred: 0, failedNodes: new Set<string>(), ok: true };
+  deferred += deletes.deferred;
+  ok = ok && deletes.ok;
+
+  // A failed create batch ends the creates of the pass (slow start), these included.
+  const after = first.failed === 0 ? createsAfter.filter((c) => !deletes.failedNodes.has(c.node)) : [];
+  let created = first.created;
+  if (after.length > 0) {
+    const later = await slowStartCreate(pass.cluster, after, pass.events, pass.errors);
+    created += later.created;
+    deferred += later.skipped;
+    ok = ok && later.skipped === 0 && later.failed === 0;
   }
+  deferred += createsAfter.length - after.length;
+  if (after.length < createsAfter.length) ok = false;
+  return { created, deleted: deletes.deleted, deferred, ok };
+}
 
-  // 3. Pods: creates in slow-start batches, then deletes; both within the burst cap. A create on a
-  //    node where this pass also deletes a pod (surge: a superseded new pod pruned next to the old
-  //    one, or a failed pod replaced at once) waits for those deletes and is skipped if one fails:
-  //    made first, it would leave more pods on the node than the plan allows (invariant 1).
-  let podsOk = ownershipOk && historyOk;
-  if (ownershipOk && historyOk) {
-    const creates = plan.createPods.slice(0, options.burstReplicas);
-    deferred += plan.createPods.length - creates.length;
-    const deleteNodes = new Set(plan.deletesAllowed ? plan.deletePods.map((d) => d.node) : []);
-    const createsNow = creates.filter((c) => !deleteNodes.has(c.node));
-    const createsAfter = creates.filter((c) => deleteNodes.has(c.node));
-    const created = await slowStartCreate(cluster, createsNow, events, errors);
-    podsCreated = created.created;
-    deferred += created.skipped;
-    podsOk = created.skipped === 0 && created.failed === 0;
-    const failedDeleteNodes = new Set<string>();
-
-    if (plan.deletesAllowed) {
-      // The failed-pod back-off record goes before the deletes it records: a pass that died after
-      // deleting a failed pod but before recording it would let the next failed pod on that node
-      // be deleted at once (FAIL-1..3). Recorded first, a lost delete only waits one back-off.
-      let recorded = true;
-      if (plan.daemonSetAnnotations) {
-        recorded = await attempt(() => cluster.patchDaemonSetMetadata(ns, plan.name, { annotations: plan.daemonSetAnnotations }));
-        podsOk = recorded && podsOk;
-      }
-      const allowed = recorded ? plan.deletePods : plan.deletePods.filter((d) => d.reason !== 'failed');
-      for (const d of plan.deletePods) if (!allowed.includes(d)) failedDeleteNodes.add(d.node);
-      deferred += plan.deletePods.length - allowed.length;
-      const deletes = allowed.slice(0, options.burstReplicas);
-      for (const d of allowed.slice(options.burstReplicas)) failedDeleteNodes.add(d.node);
-      deferred += allowed.length - deletes.length;
-      const results = await Promise.all(deletes.map(async (d): Promise<WriteOutcome | false> => {
-        try {
-          const outcome = await cluster.deletePod(d.namespace, d.name, d.uid);
-          if (outcome === 'done') events.push({ type: 'Normal', reason: POD_EVENT.deleted, message: `Deleted pod: ${d.name}` });
-          return outcome;
-        } catch (e) {
-          errors.push(e as Error);
-          events.push({ type: 'Warning', reason: POD_EVENT.deleteFailed, message: `Error deleting: ${(e as Error).message}` });
-          failedDeleteNodes.add(d.node);
-          return false;
-        }
-      }));
-      // Only deletes this pass made count; a pod already gone was someone else's work.
-      podsDeleted = results.filter((r) => r === 'done').length;
-      podsOk = podsOk && results.every(Boolean);
+/**
+ * The deletes of the pod phase, within the burst cap. The failed-pod back-off record goes before
+ * the deletes it records: a pass that died after deleting a failed pod but before recording it
+ * would let the next failed pod on that node be deleted at once (FAIL-1..3). Recorded first, a lost
+ * delete only waits one back-off. `failedNodes`: nodes where a planned delete did not happen.
+ */
+async function deletePods(pass: Pass, burstReplicas: number): Promise<{ deleted: number; deferred: number; failedNodes: Set<string>; ok: boolean }> {
+  const { cluster, plan, ns } = pass;
+  let recorded = true;
+  if (plan.daemonSetAnnotations) recorded = await pass.attempt(() => cluster.patchDaemonSetMetadata(ns, plan.name, { annotations: plan.daemonSetAnnotations }));
+  const failedNodes = new Set<string>();
+  const allowed = recorded ? plan.deletePods : plan.deletePods.filter((d) => d.reason !== 'failed');
+  for (const d of plan.deletePods) if (!allowed.includes(d)) failedNodes.add(d.node);
+  const deletes = allowed.slice(0, burstReplicas);
+  for (const d of allowed.slice(burstReplicas)) failedNodes.add(d.node);
+  const deferred = plan.deletePods.length - deletes.length;
+  const results = await Promise.all(deletes.map(async (d): Promise<WriteOutcome | false> => {
+    try {
+      const outcome = await cluster.deletePod(d.namespace, d.name, d.uid);
+      if (outcome === 'done') pass.events.push({ type: 'Normal', reason: POD_EVENT.deleted, message: `Deleted pod: ${d.name}` });
+      return outcome;
+    } catch (e) {
+      pass.errors.push(e as Error);
+      pass.events.push({ type: 'Warning', reason: POD_EVENT.deleteFailed, message: `Error deleting: ${(e as Error).message}` });
+      failedNodes.add(d.node);
+      return false;
     }
+  }));
+  // Only deletes this pass made count; a pod already gone was someone else's work.
+  return { deleted: results.filter((r) => r === 'done').length, deferred, failedNodes, ok: recorded && results.every(Boolean) };
+}
 
-    // A failed create batch ends the creates of the pass (slow start), these included.
-    const after = created.failed === 0 ? createsAfter.filter((c) => !failedDeleteNodes.has(c.node)) : [];
-    if (after.length > 0) {
-      const later = await slowStartCreate(cluster, after, events, errors);
-      podsCreated += later.created;
-      deferred += later.skipped;
-      podsOk = podsOk && later.skipped === 0 && later.failed === 0;
-    }
-    deferred += createsAfter.length - after.length;
-    if (after.length < createsAfter.length) podsOk = false;
+/** 4. History cleanup, only after a fully successful pod phase. */
+async function cleanupHistory(pass: Pass): Promise<void> {
+  const { cluster, plan, ns } = pass;
+  for (const d of plan.revisions.delete.filter((r) => r.reason === 'history-limit')) {
+    await pass.attempt(() => cluster.deleteRevision(ns, d.name, d.uid));
   }
+}
 
-  // 4. History cleanup, only after a fully successful pod phase.
-  if (podsOk && plan.deletesAllowed) {
-    for (const d of plan.revisions.delete.filter((r) => r.reason === 'history-limit')) {
-      await attempt(() => cluster.deleteRevision(ns, d.name, d.uid));
-    }
-  }
-
-  // 5. Status (always attempted, SYNC-8), then events.
+/** 5. Status (always attempted, SYNC-8), then the events of the pass. */
+async function writeStatusAndEvents(pass: Pass, ds: V1DaemonSet, options: ExecuteOptions): Promise<boolean> {
+  const { cluster, plan, ns } = pass;
   let statusWritten = false;
   if (plan.statusChanged && options.writeStatus !== false) {
-    statusWritten = await attempt(() => writeStatus(cluster, ds, plan));
+    statusWritten = await pass.attempt(() => writeStatus(cluster, ds, plan));
   }
   const involved = {
     apiVersion: ds.apiVersion ?? 'apps/v1',
@@ -183,9 +216,8 @@ export async function executePlan(cluster: ClusterApi, ds: V1DaemonSet, plan: Pl
     name: plan.name,
     uid: plan.uid,
   };
-  await Promise.all(events.map((e) => cluster.recordEvent(involved, e, options.now)));
-  for (const message of plan.errors) errors.push(new TerminalError(`daemonset ${ns}/${plan.name}: ${message}`));
-  return { podsCreated, podsDeleted, statusWritten, deferred, errors };
+  await Promise.all(pass.events.map((e) => cluster.recordEvent(involved, e, options.now)));
+  return statusWritten;
 }
 
 async function patchOwnership(cluster: ClusterApi, kind: 'Pod' | 'ControllerRevision', ns: string, name: string, patch: object, action: 'adopt' | 'release'): Promise<void> {
