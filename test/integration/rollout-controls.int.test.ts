@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControllerLoop, type ControllerLoop } from '../support/controller-loop.js';
-import { eventually } from '../support/eventually.js';
-import { createReadyNodes, deleteNodes } from '../support/nodes.js';
+import { eventually } from '../../lib/local-plane/eventually.js';
+import { createReadyNodes, deleteNodes } from '../../lib/local-plane/nodes.js';
 import { admin, createNamespace, daemonSetYaml, deleteNamespace, isPodReady, kubectl, livePods, plane, podNode } from './helpers.js';
 
 const GENERATED = fileURLToPath(new URL('../../infra/manifests/generated', import.meta.url));
