@@ -15,7 +15,7 @@ import { DEFAULT_PLAN_OPTIONS, plan, type PassTrace } from './reconcile.js';
 import { revisionHash } from './revisions.js';
 import type { BudgetUse } from './rolling-update.js';
 import { toRfc3339 } from './time.js';
-import type { Plan, PlanOptions, Snapshot } from './types.js';
+import type { HoldReason, Plan, PlanOptions, Snapshot } from './types.js';
 
 /** The state of one pod of the DaemonSet. */
 export interface PodExplanation {
@@ -54,6 +54,8 @@ export interface NodeExplanation {
   readonly pods: readonly PodExplanation[];
   /** The next pass creates a pod for this node. */
   readonly create: boolean;
+  /** The rollout controls keep this node's old pod (`paused`, `partition`, `selector`, `invalid`). */
+  readonly held?: HoldReason;
 }
 
 /** The rollout's settings, budget and what holds it. */
@@ -68,7 +70,9 @@ export interface RolloutExplanation {
     readonly name: 'maxUnavailable' | 'maxSurge';
     /** The setting as written (e.g. `10%` or `1`). */
     readonly setting: string;
-    /** Resolved against `desired`. */
+    /** The number of nodes a percentage is resolved against (the nodes being updated). */
+    readonly of: number;
+    /** The setting resolved against `of`. */
     readonly allowed: number;
     readonly inUse: readonly BudgetUse[];
   };
@@ -107,6 +111,7 @@ export function explain(snapshot: Snapshot, now: Date, options: PlanOptions = {}
   const deletes = new Map(p.deletePods.map((d) => [d.name, d.reason] as const));
   const creates = new Set(p.createPods.map((c) => c.node));
   const nodesByName = new Map(snapshot.nodes.map((n) => [n.metadata?.name ?? '', n] as const));
+  const heldBy = new Map((p.rollout?.held ?? []).map((h) => [h.node, h.reason] as const));
 
   const podsByNode = new Map<string, V1Pod[]>();
   for (const pod of t.daemonPods) {
@@ -156,6 +161,7 @@ export function explain(snapshot: Snapshot, now: Date, options: PlanOptions = {}
       summary,
       pods,
       create: creates.has(node),
+      ...(heldBy.has(node) ? { held: heldBy.get(node) } : {}),
     };
   });
 
@@ -166,7 +172,7 @@ function explainRollout(ds: Snapshot['daemonSet'], p: Plan, t: PassTrace, nodes:
   const strategy = updateStrategyType(ds);
   const counts = { strategy, currentRevision: t.currentRevision, desired: p.status.desiredNumberScheduled, updated: p.status.updatedNumberScheduled, available: p.status.numberAvailable };
   const holds: string[] = [];
-  const oldWaiting = nodes.filter((n) => n.shouldRun && n.summary === 'old' && !n.pods.some((x) => x.nextPass));
+  const oldWaiting = nodes.filter((n) => n.shouldRun && n.summary === 'old' && n.held === undefined && !n.pods.some((x) => x.nextPass));
   if (strategy !== 'RollingUpdate') {
     if (oldWaiting.length > 0) holds.push(`${strategy}: ${oldWaiting.length} old pod${oldWaiting.length === 1 ? '' : 's'} replaced only when deleted`);
     return { ...counts, holds };
@@ -181,12 +187,23 @@ function explainRollout(ds: Snapshot['daemonSet'], p: Plan, t: PassTrace, nodes:
     budget = {
       name: surge ? 'maxSurge' : 'maxUnavailable',
       setting: String(surge ? params.maxSurge : params.maxUnavailable),
+      of: budgets.desired,
       allowed: surge ? budgets.maxSurge : budgets.maxUnavailable,
       inUse: rolling.budgetUse,
     };
     if (oldWaiting.length > 0 && budget.inUse.length >= budget.allowed) {
-      holds.push(`budget used up: ${budget.name} ${budgetText(budget, counts.desired)}; ${oldWaiting.length} old pod${oldWaiting.length === 1 ? '' : 's'} wait${oldWaiting.length === 1 ? 's' : ''}`);
+      holds.push(`budget used up: ${budget.name} ${budgetText(budget)}; ${oldWaiting.length} old pod${oldWaiting.length === 1 ? '' : 's'} wait${oldWaiting.length === 1 ? 's' : ''}`);
     }
+  }
+  const r = p.rollout;
+  if (r) {
+    const heldNodes = (reason: HoldReason) => r.held.filter((h) => h.reason === reason).map((h) => h.node);
+    const list = (nodes: readonly string[]) => `${nodes.length} old pod${nodes.length === 1 ? '' : 's'} held${nodes.length ? ` (${nodes.join(', ')})` : ''}`;
+    if (r.problems.length > 0) holds.push(`invalid rollout control: ${r.problems.map((x) => `${x.field}: ${x.message}`).join('; ')}; ${list(heldNodes('invalid'))}`);
+    if (r.paused) holds.push(`${r.autoPaused ? 'auto-paused after the progress deadline' : 'paused'}: ${list(heldNodes('paused'))}`);
+    if (r.controls.selector !== null) holds.push(`rollout node selector: ${list(heldNodes('selector'))}`);
+    if (r.controls.partition > 0) holds.push(`partition ${r.controls.partition}: ${list(heldNodes('partition'))}`);
+    if (r.progressDeadlineExceeded && !r.autoPaused) holds.push(`progress deadline of ${r.controls.progressDeadlineSeconds ?? 0} s exceeded: no new pod became available`);
   }
   for (const n of nodes) {
     for (const pod of n.pods) {
@@ -201,8 +218,8 @@ function explainRollout(ds: Snapshot['daemonSet'], p: Plan, t: PassTrace, nodes:
 }
 
 /** `10% of 40 = 4: 4 in use by pod x (node n1, not available), node n2 (missing)`. */
-export function budgetText(budget: NonNullable<RolloutExplanation['budget']>, desired: number): string {
-  const setting = budget.setting.endsWith('%') ? `${budget.setting} of ${desired} = ${budget.allowed}` : `${budget.allowed}`;
+export function budgetText(budget: NonNullable<RolloutExplanation['budget']>): string {
+  const setting = budget.setting.endsWith('%') ? `${budget.setting} of ${budget.of} = ${budget.allowed}` : `${budget.allowed}`;
   const uses = budget.inUse.map(useText);
   return `${setting}: ${budget.inUse.length} in use${uses.length ? ` by ${uses.join(', ')}` : ''}`;
 }

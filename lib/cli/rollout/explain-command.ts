@@ -43,7 +43,7 @@ export function nodeCells(n: NodeExplanation): [string, string, string] {
   let pods: string;
   if (n.summary === 'missing') pods = `missing${n.create ? '; next pass: create' : ''}`;
   else if (n.summary === 'none') pods = '-';
-  else pods = `${n.summary === 'misscheduled' ? 'misscheduled: ' : ''}${n.pods.map(podText).join('; ')}`;
+  else pods = `${n.summary === 'misscheduled' ? 'misscheduled: ' : ''}${n.pods.map(podText).join('; ')}${n.held ? ` (held: ${n.held})` : ''}`;
   if (live.length === 0 && n.pods.length > 0 && n.summary !== 'missing') pods = n.pods.map(podText).join('; ');
   return [n.node, eligibility, pods];
 }
@@ -56,7 +56,7 @@ export function renderExplanation(e: Explanation, kind: KindName): string {
   else out.push('No nodes were looked at.');
   const r = e.rollout;
   out.push('', `Rollout: ${r.strategy}, revision ${r.currentRevision}: ${r.updated} of ${r.desired} updated, ${r.available} available`);
-  if (r.budget) out.push(`  ${r.budget.name} ${budgetText(r.budget, r.desired)}`);
+  if (r.budget) out.push(`  ${r.budget.name} ${budgetText(r.budget)}`);
   if (r.holds.length === 0) out.push('  held by: nothing');
   for (const h of r.holds) out.push(`  held by: ${h}`);
   out.push('', 'Next reconcile pass (as daemonless plan prints it):');

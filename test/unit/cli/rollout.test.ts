@@ -9,6 +9,10 @@ import { daemonSetStatusView, describePodTemplate, historyText, tabbed } from '.
 import { parseRef } from '../../../lib/cli/rollout/ref.js';
 import { parseGoDuration } from '../../../lib/cli/rollout/rollout-command.js';
 import { buildRevisionData, type Snapshot, type V1ControllerRevision, type V1DaemonSet } from '../../../lib/core/index.js';
+import { at, T0 } from '../../builders/clock.js';
+import { daemonSet } from '../../builders/daemon-set.js';
+import { nodes } from '../../builders/node.js';
+import { converge, markReady, updateDaemonSet, world, type World } from '../../builders/world.js';
 
 const NOW = new Date('2024-05-01T10:00:00Z');
 
@@ -49,7 +53,7 @@ class FakeCluster implements RolloutCluster {
   readonly patches: { target: DaemonSetTarget; body: unknown; type: RolloutPatchType }[] = [];
   onEvent: ((type: WatchEventType, d: V1DaemonSet) => void) | undefined;
   watched = 0;
-  constructor(public ds: V1DaemonSet | null, public revisions: V1ControllerRevision[] = []) {}
+  constructor(public ds: V1DaemonSet | null, public revisions: V1ControllerRevision[] = [], public snapshot?: Snapshot) {}
   async getDaemonSet(t: DaemonSetTarget): Promise<V1DaemonSet> {
     if (!this.ds) throw new KubectlError(`Error from server (NotFound): ${t.kind === 'native' ? 'daemonsets.apps' : 'daemonsets.daemonless.io'} "${t.name}" not found`);
     return structuredClone(this.ds);
@@ -67,7 +71,7 @@ class FakeCluster implements RolloutCluster {
     return () => undefined;
   }
   async readSnapshot(_t: DaemonSetTarget, d: V1DaemonSet): Promise<Snapshot> {
-    return { daemonSet: d, nodes: [], pods: [], revisions: this.revisions, complete: true };
+    return this.snapshot ?? { daemonSet: d, nodes: [], pods: [], revisions: this.revisions, complete: true };
   }
 }
 
@@ -285,5 +289,28 @@ describe('daemonless rollout restart / pause / resume', () => {
     expect((await cli(['rollout', 'pause', 'dlds/ds'], crd)).out).toBe('daemonset.daemonless.io/ds paused\n');
     expect(crd.patches[0]?.body).toEqual({ spec: { updateStrategy: { rollingUpdate: { paused: true } } } });
     expect((await cli(['rollout', 'resume', 'dlds/ds'], new FakeCluster(ds()))).out).toBe('daemonset.daemonless.io/ds already resumed\n');
+  });
+});
+
+describe('daemonless rollout status with rollout controls', () => {
+  /** A DaemonSet on 3 nodes updated to a new image and converged as far as its controls let it. */
+  const held = (annotations: Record<string, string>): World => {
+    const v1 = daemonSet().annotations(annotations);
+    let w = markReady(converge(world(v1.build(), nodes(3)), T0).world, T0);
+    w = converge(w, at(1)).world;
+    w = updateDaemonSet(w, v1.update((b) => b.image('foo/bar:2')).build());
+    w = converge(markReady(converge(w, at(2)).world, at(2)), at(3)).world;
+    return converge(markReady(w, at(3)), at(4)).world;
+  };
+  const clusterOf = (w: World) => new FakeCluster(w.ds, w.revisions as V1ControllerRevision[], { daemonSet: w.ds, nodes: w.nodes, pods: w.pods, revisions: w.revisions, complete: true });
+
+  it('a partition that holds the rest ends with exit 0 and says how many it holds', async () => {
+    const r = await cli(['rollout', 'status', 'ds/foo'], clusterOf(held({ 'daemonless.io/rollout-partition': '1' })));
+    expect(r).toEqual({ code: 0, out: 'partitioned roll out complete: 2 new pods have been updated (1 held by partition)...\n', err: '' });
+  });
+
+  it('a paused rollout ends with exit 0 and says it is paused', async () => {
+    const r = await cli(['rollout', 'status', 'ds/foo'], clusterOf(held({ 'daemonless.io/rollout-paused': 'true' })));
+    expect(r).toEqual({ code: 0, out: 'rollout paused: 0 out of 3 new pods have been updated...\n', err: '' });
   });
 });

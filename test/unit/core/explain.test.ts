@@ -168,3 +168,27 @@ describe('explain: the rollout', () => {
     expect(e.plan.deletePods).toEqual([]);
   });
 });
+
+describe('explain: what the rollout controls hold (from the plan\'s rollout report)', () => {
+  const rolled = (annotations: Record<string, string>) => {
+    const v1 = daemonSet().annotations(annotations);
+    let w = markReady(converge(world(v1.build(), nodes(3)), T0).world, T0);
+    w = converge(w, at(1)).world;
+    w = updateDaemonSet(w, v1.update((b) => b.image('foo/bar:2')).build());
+    w = converge(markReady(converge(w, at(2)).world, at(2)), at(3)).world;
+    return converge(markReady(w, at(3)), at(4)).world;
+  };
+
+  it('partition: the last nodes keep their revision and say so', () => {
+    const e = explainAt(rolled({ 'daemonless.io/rollout-partition': '1' }), at(10));
+    expect(nodeOf(e, 'node-2')).toMatchObject({ summary: 'old', held: 'partition' });
+    expect(nodeOf(e, 'node-0').held).toBeUndefined();
+    expect(e.rollout.holds).toEqual(['partition 1: 1 old pod held (node-2)']);
+  });
+
+  it('paused: every old pod is held, and no budget is said to be used up', () => {
+    const e = explainAt(rolled({ 'daemonless.io/rollout-paused': 'true' }), at(10));
+    expect(e.nodes.map((n) => n.held)).toEqual(['paused', 'paused', 'paused']);
+    expect(e.rollout.holds).toEqual(['paused: 3 old pods held (node-0, node-1, node-2)']);
+  });
+});
