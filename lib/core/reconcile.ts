@@ -98,9 +98,77 @@ export interface PassTrace {
 export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, observe?: (trace: PassTrace) => void): Plan {
   const opts: Required<PlanOptions> = { ...DEFAULT_PLAN_OPTIONS, ...options };
   const ds = snapshot.daemonSet;
-  const namespace = ds.metadata?.namespace ?? '';
-  const base: Plan = {
-    namespace,
+  const base = emptyPlan(snapshot);
+  if (isBeingDeleted(ds.metadata)) return { ...base, outcome: 'deleting' };
+  const selector = compileSelector(ds.spec?.selector);
+  if (!ds.spec?.selector || !selector.ok) {
+    return { ...base, outcome: 'invalid', errors: [`invalid selector: ${selector.ok ? 'spec.selector is required' : selector.error}`] };
+  }
+  if (selector.empty) {
+    return {
+      ...base,
+      outcome: 'selecting-all',
+      events: [{ type: 'Warning', reason: EVENT_SELECTING_ALL, message: 'This daemon set is selecting all pods. A non-empty selector is required.' }],
+    };
+  }
+
+  const history = claimAndPlanHistory(snapshot, base.namespace, selector.matches);
+  const view = nodeView(snapshot, history.daemonPods, history.hash, now);
+  const controls = planControls(view);
+  const pods = planPods(view, controls, history, opts, snapshot.complete);
+  const cleanup = pods.errors.length === 0 ? planHistoryCleanup(history.history.old, revisionHistoryLimit(ds), liveHashes(history.daemonPods)) : [];
+  const status = planStatus(view, controls, history, pods, base.name);
+  observe?.({
+    nodeNames: view.nodeNames, eligibility: view.eligibility, daemonPods: history.daemonPods, ownedRevisions: history.crClaim.claimed, hash: view.hash,
+    currentRevision: history.history.currentRevision, minReadySeconds: view.minReady, backoff: pods.backoffRecord, ...(pods.rolling ? { rolling: pods.rolling } : {}),
+  });
+
+  const seen = new Set<string>();
+  const deletePods = [...pods.manageDeletes, ...pods.rollingDeletes].filter((d) => (seen.has(d.name) ? false : (seen.add(d.name), true)));
+  const revisionPlan: RevisionPlan = {
+    currentName: history.history.currentName,
+    currentHash: view.hash,
+    currentRevision: history.history.currentRevision,
+    create: history.history.create,
+    update: history.history.update,
+    delete: [...history.history.duplicates, ...cleanup],
+  };
+  const full: Plan = {
+    ...base,
+    ownership: [
+      ...history.crClaim.adopt.map((cr) => adoptChange('ControllerRevision', ds, cr)),
+      ...history.crClaim.release.map((cr) => releaseChange('ControllerRevision', ds, cr)),
+      ...history.podClaim.adopt.map((p) => adoptChange('Pod', ds, p)),
+      ...history.podClaim.release.map((p) => releaseChange('Pod', ds, p)),
+    ],
+    revisions: revisionPlan,
+    podLabelChanges: history.history.podLabelChanges,
+    createPods: pods.createPods,
+    deletePods,
+    daemonSetAnnotations: pods.daemonSetAnnotations,
+    status: status.status,
+    statusChanged: status.statusChanged,
+    events: status.events,
+    requeueAfterSeconds: status.requeue,
+    errors: pods.errors,
+    ...(status.rollout ? { rollout: status.rollout } : {}),
+  };
+  if (snapshot.complete) return full;
+  // Never delete on a partial read.
+  return {
+    ...full,
+    deletePods: [],
+    revisions: { ...revisionPlan, delete: [] },
+    daemonSetAnnotations: null,
+    events: full.events.filter((e) => e.reason !== EVENT_FAILED_DAEMON_POD && e.reason !== EVENT_SUCCEEDED_DAEMON_POD),
+  };
+}
+
+/** The plan of a pass that does nothing: the stored status, no changes. */
+function emptyPlan(snapshot: Snapshot): Plan {
+  const ds = snapshot.daemonSet;
+  return {
+    namespace: ds.metadata?.namespace ?? '',
     name: ds.metadata?.name ?? '',
     uid: ds.metadata?.uid ?? '',
     outcome: 'synced',
@@ -117,27 +185,16 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
     requeueAfterSeconds: null,
     errors: [],
   };
+}
 
-  if (isBeingDeleted(ds.metadata)) return { ...base, outcome: 'deleting' };
-  const selector = compileSelector(ds.spec?.selector);
-  if (!ds.spec?.selector || !selector.ok) {
-    return { ...base, outcome: 'invalid', errors: [`invalid selector: ${selector.ok ? 'spec.selector is required' : selector.error}`] };
-  }
-  if (selector.empty) {
-    return {
-      ...base,
-      outcome: 'selecting-all',
-      events: [{ type: 'Warning', reason: EVENT_SELECTING_ALL, message: 'This daemon set is selecting all pods. A non-empty selector is required.' }],
-    };
-  }
-
+/** Ownership and history: claimed revisions and pods (OWN-*), the revision plan (HIST-1..10). */
+function claimAndPlanHistory(snapshot: Snapshot, namespace: string, matches: (labels: Readonly<Record<string, string>>) => boolean) {
+  const ds = snapshot.daemonSet;
   const inNamespace = <T extends { metadata?: { namespace?: string } }>(o: T): boolean => (o.metadata?.namespace ?? namespace) === namespace;
   const revisions = snapshot.revisions.filter(inNamespace);
   const pods = snapshot.pods.filter(inNamespace);
-
-  // Ownership and history.
-  const crClaim = claimObjects(ds, revisions, selector.matches);
-  const podClaim = claimObjects(ds, pods, selector.matches);
+  const crClaim = claimObjects(ds, revisions, matches);
+  const podClaim = claimObjects(ds, pods, matches);
   const history = planHistory({
     ds,
     owned: crClaim.claimed,
@@ -150,16 +207,31 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   // deliberate difference, docs/rules.md).
   const relabelled = new Set(history.podLabelChanges.map((c) => c.name));
   const daemonPods = podClaim.claimed.map((p) => (relabelled.has(p.metadata?.name ?? '') ? withHashLabel(p, hash) : p));
+  return { pods, crClaim, podClaim, history, hash, daemonPods };
+}
+type HistoryStep = ReturnType<typeof claimAndPlanHistory>;
 
-  // Eligibility, in node-name order.
+/** The nodes in node-name order, their eligibility and daemon pods, and the DaemonSet's settings a pass counts with. */
+function nodeView(snapshot: Snapshot, daemonPods: readonly V1Pod[], hash: string, now: Date) {
+  const ds = snapshot.daemonSet;
   const nodes = [...snapshot.nodes].sort((a, b) => cmp(a.metadata?.name ?? '', b.metadata?.name ?? ''));
-  const nodeNames = nodes.map((n) => n.metadata?.name ?? '');
-  const eligibility = new Map<string, NodeEligibility>(nodes.map((n) => [n.metadata?.name ?? '', nodeShouldRunDaemonPod(n, ds)]));
-  const nodeToPods = groupPodsByNode(daemonPods);
-  const minReady = minReadySeconds(ds);
-  const generation = templateGeneration(ds);
+  return {
+    ds,
+    now,
+    hash,
+    nodes,
+    nodeNames: nodes.map((n) => n.metadata?.name ?? ''),
+    eligibility: new Map<string, NodeEligibility>(nodes.map((n) => [n.metadata?.name ?? '', nodeShouldRunDaemonPod(n, ds)])),
+    nodeToPods: groupPodsByNode(daemonPods),
+    minReady: minReadySeconds(ds),
+    generation: templateGeneration(ds),
+  };
+}
+type NodeView = ReturnType<typeof nodeView>;
 
-  // Rollout controls (CTL-*): RollingUpdate only; OnDelete ignores them (CTL-7).
+/** Rollout controls (CTL-*): RollingUpdate only; OnDelete ignores them (CTL-7). */
+function planControls(view: NodeView) {
+  const { ds, nodes, nodeNames, eligibility, nodeToPods, hash, generation, minReady, now } = view;
   const rollingUpdate = updateStrategyType(ds) === 'RollingUpdate';
   const read = rollingUpdate ? readRolloutControls(ds) : { ok: true as const, controls: defaultControls(isDaemonlessResource(ds) ? 'fields' : 'annotations') };
   const controls: RolloutControls | null = read.ok ? read.controls : null;
@@ -181,8 +253,17 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   const autoPaused = controls !== null && controls.autoPause && !controls.paused && progress.exceeded;
   const holds = autoPaused ? planHolds({ ...holdInput, controls: { ...controls, paused: true } }) : userHolds;
   const heldNode = (node: string): boolean => controlled && holds.reasonFor(node) !== undefined;
+  return { rollingUpdate, read, controls, controlled, summary, progress, autoPaused, holds, heldNode };
+}
+type ControlsStep = ReturnType<typeof planControls>;
 
-  // Manage.
+/**
+ * Manage (MANAGE-*, FAIL-*), then — RollingUpdate only — the rolling update on the state manage
+ * leaves behind (ROLL-*), and the failed-pod back-off record.
+ */
+function planPods(view: NodeView, ctl: ControlsStep, claimed: HistoryStep, opts: Required<PlanOptions>, complete: boolean) {
+  const { ds, nodeNames, eligibility, nodeToPods, hash, minReady, generation, now } = view;
+  const { controlled, heldNode } = ctl;
   const backoffRecord = readBackoffRecord(ds);
   const manage = planManage({
     ds,
@@ -197,7 +278,7 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
     backoffOptions: opts.failedPodBackoff,
   });
 
-  const taken = new Set(pods.map((p) => p.metadata?.name ?? ''));
+  const taken = new Set(claimed.pods.map((p) => p.metadata?.name ?? ''));
   const createPods: PodToCreate[] = [];
   const createFor = (node: string): V1Pod => {
     const name = choosePodName(ds, node, hash, taken);
@@ -209,8 +290,8 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   // CTL-2..4: on a held node no old pod is removed next to a surge pod, and a failed or succeeded
   // old pod is replaced at once with a pod of its own revision (CTL-6), not the updated one.
   const manageDeletes = controlled ? manage.deletes.filter((d) => !(d.reason === 'surge-cleanup' && heldNode(d.node))) : manage.deletes;
-  const replaceAt = controlled && snapshot.complete
-    ? heldReplacements(manageDeletes, manage.createNodes, nodeToPods, crClaim.claimed, hash, generation, heldNode)
+  const replaceAt = controlled && complete
+    ? heldReplacements(manageDeletes, manage.createNodes, nodeToPods, claimed.crClaim.claimed, hash, generation, heldNode)
     : new Map<string, { revision: V1ControllerRevision; generation: string | undefined; hash: string }>();
   const managed = manage.createNodes.filter((node) => !replaceAt.has(node)).map((node) => ({ node, pod: createFor(node) }));
   for (const [node, r] of replaceAt) {
@@ -228,8 +309,8 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   let rollingDeletes: readonly PodToDelete[] = [];
   let rolling: RollingUpdateResult | undefined;
   const manageActed = manage.createNodes.length > 0 || manageDeletes.length > 0;
-  if (rollingUpdate && !(opts.deferRollingUpdate && manageActed)) {
-    const deleted = new Set(snapshot.complete ? manageDeletes.map((d) => d.name) : []);
+  if (ctl.rollingUpdate && !(opts.deferRollingUpdate && manageActed)) {
+    const deleted = new Set(complete ? manageDeletes.map((d) => d.name) : []);
     // Deleted pods leave the view, and a node left without pods leaves it too, as upstream's
     // node-to-pods map has no entry for it; the rolling update re-adds desired nodes (ROLL-2).
     const after = new Map<string, V1Pod[]>();
@@ -251,53 +332,6 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   }
   createPods.sort((a, b) => cmp(a.node, b.node));
 
-  // History cleanup (HIST-11) unless a step failed; live hashes include terminal pods being deleted.
-  const liveHashes = new Set<string>();
-  for (const list of groupPodsByNode(daemonPods, true).values()) {
-    for (const p of list) {
-      const h = labelsOf(p.metadata)[CONTROLLER_REVISION_HASH_LABEL];
-      if (h) liveHashes.add(h);
-    }
-  }
-  const cleanup = errors.length === 0 ? planHistoryCleanup(history.old, revisionHistoryLimit(ds), liveHashes) : [];
-
-  // Status, conditions (COND-*) and requeue.
-  const counters = computeStatus({ ds, nodeNames, eligibility, nodeToPods, hash, now, collisionCount: history.collisionCount });
-  const conditionsManaged = isDaemonlessResource(ds) || hasControlAnnotation(ds) || findCondition(ds.status?.conditions, CONDITION.reconciling) !== undefined;
-  const problems = read.ok ? [] : read.problems;
-  const problemText = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-  const failure = problems.length > 0 ? `invalid rollout control: ${problemText}` : errors.length > 0 ? errors.join('; ') : null;
-  const paused = (controls?.paused ?? false) || autoPaused;
-  const status: DaemonSetStatus = conditionsManaged
-    ? {
-      ...counters,
-      conditions: computeConditions({
-        name: base.name, status: counters, stored: ds.status?.conditions, summary, paused: rollingUpdate && paused, failure,
-        progressDeadlineExceeded: progress.exceeded, deadlineSeconds: controls?.progressDeadlineSeconds ?? null, now,
-      }),
-    }
-    : counters;
-  const deadlineRequeue = progress.exceeded ? undefined : progress.remainingSeconds;
-  const requeue = minSeconds(minSeconds(manage.backoffRequeueSeconds, availabilityRequeueSeconds(daemonPods, minReady, now)) ?? undefined, deadlineRequeue);
-  const events: ControllerEvent[] = [...manage.events];
-  if (problems.length > 0) {
-    events.push({ type: 'Warning', reason: EVENT_INVALID_ROLLOUT_CONTROL, message: `Invalid rollout control, the rollout holds until it is fixed: ${problemText}` });
-  }
-  const stalledBefore = findCondition(ds.status?.conditions, CONDITION.stalled);
-  if (progress.exceeded && !(stalledBefore?.status === 'True' && stalledBefore.reason === CONDITION_REASON.progressDeadlineExceeded)) {
-    events.push({
-      type: 'Warning', reason: EVENT_PROGRESS_DEADLINE_EXCEEDED,
-      message: `daemon set "${base.name}" has not made progress for ${controls?.progressDeadlineSeconds ?? 0} s: no new pod became available${autoPaused ? '; rollout paused' : ''}`,
-    });
-  }
-  const rollout: RolloutReport | undefined = controlled || progress.exceeded
-    ? rolloutReport(ds, controls ?? defaultControls(isDaemonlessResource(ds) ? 'fields' : 'annotations'), problems, autoPaused, progress.exceeded, holds)
-    : undefined;
-  observe?.({
-    nodeNames, eligibility, daemonPods, ownedRevisions: crClaim.claimed, hash, currentRevision: history.currentRevision,
-    minReadySeconds: minReady, backoff: backoffRecord, ...(rolling ? { rolling } : {}),
-  });
-
   // Back-off record.
   let daemonSetAnnotations: Plan['daemonSetAnnotations'] = null;
   if (manage.backoffUpdates.size > 0) {
@@ -305,45 +339,59 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
     for (const [node, entry] of manage.backoffUpdates) merged.set(node, entry);
     daemonSetAnnotations = { [FAILED_POD_BACKOFF_ANNOTATION]: serializeBackoffRecord(ds, merged, now, opts.failedPodBackoff) };
   }
+  return { manage, backoffRecord, createPods, manageDeletes, rollingDeletes, rolling, errors, daemonSetAnnotations };
+}
+type PodsStep = ReturnType<typeof planPods>;
 
-  const seen = new Set<string>();
-  const deletePods = [...manageDeletes, ...rollingDeletes].filter((d) => (seen.has(d.name) ? false : (seen.add(d.name), true)));
-  const revisionPlan: RevisionPlan = {
-    currentName: history.currentName,
-    currentHash: hash,
-    currentRevision: history.currentRevision,
-    create: history.create,
-    update: history.update,
-    delete: [...history.duplicates, ...cleanup],
-  };
-  const full: Plan = {
-    ...base,
-    ownership: [
-      ...crClaim.adopt.map((cr) => adoptChange('ControllerRevision', ds, cr)),
-      ...crClaim.release.map((cr) => releaseChange('ControllerRevision', ds, cr)),
-      ...podClaim.adopt.map((p) => adoptChange('Pod', ds, p)),
-      ...podClaim.release.map((p) => releaseChange('Pod', ds, p)),
-    ],
-    revisions: revisionPlan,
-    podLabelChanges: history.podLabelChanges,
-    createPods,
-    deletePods,
-    daemonSetAnnotations,
-    status,
-    statusChanged: isStatusChanged(ds, status) || (conditionsManaged && ownedConditionsChanged(ds.status?.conditions, status.conditions)),
-    events,
-    requeueAfterSeconds: requeue,
-    errors,
-    ...(rollout ? { rollout } : {}),
-  };
-  if (snapshot.complete) return full;
-  return {
-    ...full,
-    deletePods: [],
-    revisions: { ...revisionPlan, delete: [] },
-    daemonSetAnnotations: null,
-    events: full.events.filter((e) => e.reason !== EVENT_FAILED_DAEMON_POD && e.reason !== EVENT_SUCCEEDED_DAEMON_POD),
-  };
+/** History cleanup (HIST-11) keeps the revisions of live pods, terminal pods being deleted included. */
+function liveHashes(daemonPods: readonly V1Pod[]): Set<string> {
+  const hashes = new Set<string>();
+  for (const list of groupPodsByNode(daemonPods, true).values()) {
+    for (const p of list) {
+      const h = labelsOf(p.metadata)[CONTROLLER_REVISION_HASH_LABEL];
+      if (h) hashes.add(h);
+    }
+  }
+  return hashes;
+}
+
+/** Status (STATUS-*), conditions (COND-*), the events of the pass and when to look again (REQ-*). */
+function planStatus(view: NodeView, ctl: ControlsStep, claimed: HistoryStep, pods: PodsStep, name: string) {
+  const { ds, nodeNames, eligibility, nodeToPods, hash, now, minReady } = view;
+  const { read, controls, controlled, summary, progress, autoPaused, holds, rollingUpdate } = ctl;
+  const counters = computeStatus({ ds, nodeNames, eligibility, nodeToPods, hash, now, collisionCount: claimed.history.collisionCount });
+  const conditionsManaged = isDaemonlessResource(ds) || hasControlAnnotation(ds) || findCondition(ds.status?.conditions, CONDITION.reconciling) !== undefined;
+  const problems = read.ok ? [] : read.problems;
+  const problemText = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  const failure = problems.length > 0 ? `invalid rollout control: ${problemText}` : pods.errors.length > 0 ? pods.errors.join('; ') : null;
+  const paused = (controls?.paused ?? false) || autoPaused;
+  const status: DaemonSetStatus = conditionsManaged
+    ? {
+      ...counters,
+      conditions: computeConditions({
+        name, status: counters, stored: ds.status?.conditions, summary, paused: rollingUpdate && paused, failure,
+        progressDeadlineExceeded: progress.exceeded, deadlineSeconds: controls?.progressDeadlineSeconds ?? null, now,
+      }),
+    }
+    : counters;
+  const deadlineRequeue = progress.exceeded ? undefined : progress.remainingSeconds;
+  const requeue = minSeconds(minSeconds(pods.manage.backoffRequeueSeconds, availabilityRequeueSeconds(claimed.daemonPods, minReady, now)) ?? undefined, deadlineRequeue);
+  const events: ControllerEvent[] = [...pods.manage.events];
+  if (problems.length > 0) {
+    events.push({ type: 'Warning', reason: EVENT_INVALID_ROLLOUT_CONTROL, message: `Invalid rollout control, the rollout holds until it is fixed: ${problemText}` });
+  }
+  const stalledBefore = findCondition(ds.status?.conditions, CONDITION.stalled);
+  if (progress.exceeded && !(stalledBefore?.status === 'True' && stalledBefore.reason === CONDITION_REASON.progressDeadlineExceeded)) {
+    events.push({
+      type: 'Warning', reason: EVENT_PROGRESS_DEADLINE_EXCEEDED,
+      message: `daemon set "${name}" has not made progress for ${controls?.progressDeadlineSeconds ?? 0} s: no new pod became available${autoPaused ? '; rollout paused' : ''}`,
+    });
+  }
+  const rollout: RolloutReport | undefined = controlled || progress.exceeded
+    ? rolloutReport(ds, controls ?? defaultControls(isDaemonlessResource(ds) ? 'fields' : 'annotations'), problems, autoPaused, progress.exceeded, holds)
+    : undefined;
+  const statusChanged = isStatusChanged(ds, status) || (conditionsManaged && ownedConditionsChanged(ds.status?.conditions, status.conditions));
+  return { status, statusChanged, requeue, events, rollout };
 }
 
 /**
