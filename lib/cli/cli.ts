@@ -4,9 +4,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { parseNow, planObjects, planOptionsOf, planSnapshotText, type PlanFlags } from './plan-command.js';
-import { renderJson, renderTable, type PlanReport } from './render.js';
+import { hasChanges, renderJson, renderTable, type PlanReport } from './render.js';
 import { SnapshotError, type SnapshotObjects } from './snapshot.js';
-import { renderFromArgs } from '../manifests/render.js';
+import { renderManifests, type ManifestPart, type RenderOptions } from '../manifests/render.js';
 import { KubeRolloutCluster, loadKubeConfig, type RolloutCluster } from '../adapters/kube/rollout-client.js';
 import { addRolloutCommands } from './rollout/rollout-command.js';
 
@@ -23,8 +23,9 @@ export const liveSnapshotNotSupported: ReadLiveSnapshot = () => Promise.reject(n
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  readonly readFile: (path: string) => Promise<string>;
-  readonly readStdin: () => Promise<string>;
+  /** The file's bytes (or text); bytes let `plan` tell binary input from text. */
+  readonly readFile: (path: string) => Promise<string | Uint8Array>;
+  readonly readStdin: () => Promise<string | Uint8Array>;
   readonly stdoutIsTty: boolean;
   readonly now: () => Date;
   readonly readLiveSnapshot: ReadLiveSnapshot;
@@ -37,6 +38,43 @@ interface PlanCliOptions extends PlanFlags {
   readonly kubeconfig?: string;
   readonly now?: string;
   readonly output?: string;
+  readonly exitCode?: boolean;
+}
+
+interface ManifestsCliOptions {
+  readonly managedResource?: string;
+  readonly webhookUrl?: string;
+  /** False with `--no-webhook`. */
+  readonly webhook: boolean;
+  readonly parts?: string;
+  readonly controllerUser: readonly string[];
+  readonly timeoutSeconds?: string;
+}
+
+/**
+ * `manifests` flags → render options. The webhook configuration is left out only when asked
+ * (`--no-webhook`, or `--parts` without it): without a URL and without that, it is an error.
+ */
+export function manifestOptionsOf(opts: ManifestsCliOptions): RenderOptions {
+  const resource = opts.managedResource;
+  if (resource !== 'native' && resource !== 'crd') throw new SnapshotError(`--managed-resource: must be native or crd, got ${resource === undefined ? 'nothing' : `"${resource}"`}`);
+  const parts = opts.parts?.split(',').map((p) => p.trim());
+  const unknown = parts?.find((p) => p !== 'crd' && p !== 'rbac' && p !== 'webhook');
+  if (unknown !== undefined) throw new SnapshotError(`--parts: must be a comma-separated list of crd, rbac, webhook, got "${unknown}"`);
+  if (!opts.webhook && opts.webhookUrl !== undefined) throw new SnapshotError('manifests: give --webhook-url or --no-webhook, not both');
+  if (!opts.webhook && parts?.includes('webhook')) throw new SnapshotError('manifests: --parts includes webhook, but --no-webhook leaves it out');
+  const wantsWebhook = parts === undefined ? opts.webhook : parts.includes('webhook');
+  if (wantsWebhook && opts.webhookUrl === undefined) {
+    throw new SnapshotError('manifests: give --webhook-url https://…/hook/<token> (the webhook function URL with its secret), or --no-webhook to leave the webhook configuration out');
+  }
+  const timeout = opts.timeoutSeconds === undefined ? undefined : Number(opts.timeoutSeconds);
+  return {
+    managedResource: resource,
+    ...(opts.webhookUrl === undefined ? {} : { webhookUrl: opts.webhookUrl }),
+    parts: (parts ?? ['crd', 'rbac', ...(opts.webhook ? ['webhook'] : [])]) as ManifestPart[],
+    ...(opts.controllerUser.length === 0 ? {} : { controllerUsers: opts.controllerUser }),
+    ...(timeout === undefined ? {} : { webhookTimeoutSeconds: timeout }),
+  };
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit status. */
@@ -62,6 +100,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--defer-rolling-update', 'plan the rolling update only in passes where manage has nothing to do')
     .option('--backoff-initial-seconds <seconds>', 'failed-pod back-off initial delay', '1')
     .option('--backoff-max-seconds <seconds>', 'failed-pod back-off maximum delay', '900')
+    .option('--exit-code', 'exit 0 when the plan writes nothing, 1 when it would change something, 2 on error (like kubectl diff)')
     .action(async (opts: PlanCliOptions) => {
       try {
         const output = opts.output ?? (io.stdoutIsTty ? 'table' : 'json');
@@ -74,7 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           report = planObjects(await io.readLiveSnapshot(opts.kubeconfig), now, options);
         } else {
           const file = opts.file as string;
-          let text: string;
+          let text: string | Uint8Array;
           try {
             text = file === '-' ? await io.readStdin() : await io.readFile(file);
           } catch (e) {
@@ -83,6 +122,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           report = planSnapshotText(text, file === '-' ? 'standard input' : file, now, options);
         }
         io.stdout(output === 'json' ? renderJson(report) : renderTable(report));
+        if (opts.exitCode === true && hasChanges(report)) exitCode = 1;
       } catch (e) {
         if (e instanceof SnapshotError) fail(e.message);
         else throw e;
@@ -92,15 +132,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .command('manifests')
     .description('Print the cluster-side manifests (CRD, RBAC, webhook configuration) as YAML for kubectl apply -f -')
-    .usage('--managed-resource native|crd [--webhook-url https://…/hook/<token>] [--parts crd,rbac,webhook] [--controller-user NAME]…')
-    .helpOption(false)
-    .allowUnknownOption(true)
-    .allowExcessArguments(true)
-    .action((_opts: unknown, cmd: Command) => {
+    .option('--managed-resource <kind>', 'which DaemonSets the controller manages: native (apps/v1) or crd (daemonless.io/v1)')
+    .option('--webhook-url <url>', 'the webhook function URL with its secret, https://…/hook/<token>')
+    .option('--no-webhook', 'leave the webhook configuration out (events then come from elsewhere, e.g. an audit webhook)')
+    .option('--parts <list>', 'only these parts, comma-separated: crd, rbac, webhook')
+    .option('--controller-user <name>', 'a user bound to the controller ClusterRole besides the group daemonless:controller (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--timeout-seconds <seconds>', 'admission webhook timeout (default 3)')
+    .action((opts: ManifestsCliOptions) => {
       try {
-        io.stdout(renderFromArgs(cmd.args));
+        io.stdout(renderManifests(manifestOptionsOf(opts)));
       } catch (e) {
-        fail((e as Error).message.split('\n')[0] ?? String(e));
+        // Option errors may span lines (one per problem): print all of them, on one line.
+        const [head = '', ...problems] = (e as Error).message.split('\n').map((l) => l.trim().replace(/^- /, '')).filter((l) => l !== '');
+        fail(problems.length === 0 ? head : `${head} ${problems.join('; ')}`);
       }
     });
 

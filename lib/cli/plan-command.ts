@@ -3,7 +3,7 @@
  */
 import { plan, type PlacementMode, type PlanOptions } from '../core/index.js';
 import { reportOf, type PlanReport } from './render.js';
-import { parseSnapshot, snapshotsOf, SnapshotError, type SnapshotObjects } from './snapshot.js';
+import { parseSnapshot, printable, snapshotsOf, SnapshotError, type SnapshotObjects } from './snapshot.js';
 
 /** Controller options accepted as flags (same defaults as the controller). */
 export interface PlanFlags {
@@ -44,10 +44,20 @@ export function parseNow(value: string | undefined, fallback: () => Date): Date 
 
 /** One pass per DaemonSet of the objects, sorted by namespace then name. */
 export function planObjects(objects: SnapshotObjects, now: Date, options: PlanOptions): PlanReport {
-  return { daemonSets: snapshotsOf(objects).map((s) => reportOf(plan(s, now, options))) };
+  return {
+    daemonSets: snapshotsOf(objects).map((s) => {
+      try {
+        return reportOf(plan(s, now, options));
+      } catch (e) {
+        // Input the checks let through but the pass cannot handle is still unusable input.
+        const m = s.daemonSet.metadata;
+        throw new SnapshotError(`DaemonSet ${printable(m?.namespace ?? '')}/${printable(m?.name ?? '')}: cannot be planned: ${printable((e as Error).message.split('\n')[0] ?? '')}`);
+      }
+    }),
+  };
 }
 
 /** Text in, report out (throws `SnapshotError` for unusable input). */
-export function planSnapshotText(text: string, source: string, now: Date, options: PlanOptions): PlanReport {
+export function planSnapshotText(text: string | Uint8Array, source: string, now: Date, options: PlanOptions): PlanReport {
   return planObjects(parseSnapshot(text, source), now, options);
 }

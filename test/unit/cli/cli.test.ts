@@ -4,9 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveSnapshotNotSupported, runCli, type CliIo } from '../../../lib/cli/cli.js';
-import { BOTH_BUDGETS_YAML, EMPTY_SELECTOR_YAML, NO_METADATA_YAML, NOT_YAML, VALID_YAML } from './fixtures.js';
+import {
+  ALIAS_BOMB_YAML, BOTH_BUDGETS_YAML, convergedSnapshot, EMPTY_SELECTOR_YAML, LABELS_STRING_YAML, NO_METADATA_YAML, NODE_WITHOUT_NAME_YAML, NOT_YAML,
+  REVISION_NOT_JSON_YAML, TAINTS_NOT_A_LIST_YAML, VALID_YAML,
+} from './fixtures.js';
 
-function fakeIo(files: Record<string, string>, stdin = '', tty = false): { io: CliIo; out: string[]; err: string[] } {
+function fakeIo(files: Record<string, string | Uint8Array>, stdin: string | Uint8Array = '', tty = false): { io: CliIo; out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
   return {
@@ -15,7 +18,7 @@ function fakeIo(files: Record<string, string>, stdin = '', tty = false): { io: C
     io: {
       stdout: (s) => out.push(s),
       stderr: (s) => err.push(s),
-      readFile: (p) => (p in files ? Promise.resolve(files[p] as string) : Promise.reject(new Error(`ENOENT: no such file '${p}'`))),
+      readFile: (p) => (p in files ? Promise.resolve(files[p] as string | Uint8Array) : Promise.reject(new Error(`ENOENT: no such file '${p}'`))),
       readStdin: () => Promise.resolve(stdin),
       stdoutIsTty: tty,
       now: () => new Date('2024-05-01T00:00:00Z'),
@@ -57,6 +60,36 @@ describe('runCli() in-process', () => {
     expect(r.err[0]?.trimEnd()).not.toContain('\n');
   });
 
+  it.each([
+    ['a YAML alias bomb', ALIAS_BOMB_YAML, /^daemonless: s: document: more than 100 YAML alias expansions/],
+    ['a Node without a name', NODE_WITHOUT_NAME_YAML, /^daemonless: s: document\.items\[0\] \(Node\) has no metadata\.name$/],
+    ['labels: "str"', LABELS_STRING_YAML, /^daemonless: Pod default\/p: metadata\.labels: must be a map of strings$/],
+    ['taints: "notalist"', TAINTS_NOT_A_LIST_YAML, /^daemonless: Node n1: spec\.taints: must be a list$/],
+    ['an empty file', '', /^daemonless: s: empty: /],
+    ['revision data {not json', REVISION_NOT_JSON_YAML, /^daemonless: ControllerRevision default\/r1: data: must be a JSON object/],
+    ['binary bytes', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x1b, 0x5b, 0x32, 0x4a]), /^daemonless: s: not text \(it holds NUL bytes\): want YAML or JSON$/],
+  ])('%s → exit 2, one line naming the object and the problem', async (_name, content, message) => {
+    for (const flags of [[], ['--exit-code']]) {
+      const r = fakeIo({ s: content });
+      expect(await runCli(['plan', '--file', 's', ...flags], r.io)).toBe(2);
+      expect(r.out).toEqual([]);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]?.trimEnd()).toMatch(message);
+      expect(r.err[0]?.trimEnd()).not.toContain('\n');
+      expect(r.err[0]).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    }
+  });
+
+  it('exits like kubectl diff with --exit-code: 0 nothing to do, 1 changes; always 0 without it', async () => {
+    const run = async (text: string, flags: string[]) => runCli(['plan', '--file', 's', '--output', 'json', ...flags], fakeIo({ s: text }).io);
+    expect(await run(VALID_YAML, ['--exit-code'])).toBe(1);
+    expect(await run(convergedSnapshot(), ['--exit-code'])).toBe(0);
+    expect(await run(VALID_YAML, [])).toBe(0);
+    const table = fakeIo({ s: VALID_YAML });
+    expect(await runCli(['plan', '--file', 's', '--output', 'table', '--exit-code'], table.io)).toBe(1);
+    expect(table.out.join('')).toContain('DaemonSet default/nginx-ds');
+  });
+
   it('passes the kubeconfig path to the injected live reader', async () => {
     const r = fakeIo({});
     let seen = '';
@@ -91,6 +124,8 @@ describe('daemonless plan as a real process', () => {
     ['object without metadata', () => run(['--file', write('nometa.yaml', NO_METADATA_YAML)]), /has no metadata/],
     ['empty selector', () => run(['--file', write('empty.yaml', EMPTY_SELECTOR_YAML)]), /DaemonSet default\/bad: spec\.selector: empty selector/],
     ['both budgets', () => run(['--file', write('both.yaml', BOTH_BUDGETS_YAML)]), /DaemonSet default\/both: .*maxSurge/],
+    ['a YAML alias bomb', () => run(['--file', write('bomb.yaml', ALIAS_BOMB_YAML)]), /more than 100 YAML alias expansions/],
+    ['binary input on standard input', () => spawnSync('node_modules/.bin/tsx', ['lib/cli/main.ts', 'plan', '--file', '-'], { input: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0x1b, 0x5b]), encoding: 'utf8', timeout: 60_000 }), /^daemonless: standard input: not text/],
   ])('%s → exit 2 with one line on stderr and nothing on stdout', (_name, go, message) => {
     const r = go();
     expect(r.status).toBe(2);
@@ -103,7 +138,7 @@ describe('daemonless plan as a real process', () => {
 describe('daemonless manifests', () => {
   it('prints the ClusterRole and CRD of CRD mode as YAML', async () => {
     const r = fakeIo({});
-    expect(await runCli(['manifests', '--managed-resource', 'crd'], r.io)).toBe(0);
+    expect(await runCli(['manifests', '--managed-resource', 'crd', '--no-webhook'], r.io)).toBe(0);
     const text = r.out.join('');
     expect(text).toContain('kind: CustomResourceDefinition');
     expect(text).toContain('name: daemonless-controller');
@@ -114,6 +149,35 @@ describe('daemonless manifests', () => {
     const r = fakeIo({});
     expect(await runCli(['manifests', '--managed-resource', 'native', '--webhook-url', 'https://example.com/hook/abcdefabcdefabcdef'], r.io)).toBe(0);
     expect(r.out.join('')).toContain('kind: ValidatingWebhookConfiguration');
+  });
+
+  it('does not leave the webhook out silently: without --webhook-url it asks for it or for --no-webhook', async () => {
+    const r = fakeIo({});
+    expect(await runCli(['manifests', '--managed-resource', 'native'], r.io)).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err.join('').trimEnd()).toBe('daemonless: manifests: give --webhook-url https://…/hook/<token> (the webhook function URL with its secret), or --no-webhook to leave the webhook configuration out');
+    const both = fakeIo({});
+    expect(await runCli(['manifests', '--managed-resource', 'native', '--no-webhook', '--webhook-url', 'https://example.com/hook/abcdefabcdefabcdef'], both.io)).toBe(2);
+    const parts = fakeIo({});
+    expect(await runCli(['manifests', '--managed-resource', 'crd', '--parts', 'crd,rbac'], parts.io)).toBe(0);
+    expect(parts.out.join('')).not.toContain('kind: ValidatingWebhookConfiguration');
+  });
+
+  it('prints the whole message of an option error, on one line', async () => {
+    const r = fakeIo({});
+    expect(await runCli(['manifests', '--managed-resource', 'native', '--webhook-url', 'http://example.com/x', '--timeout-seconds', '99'], r.io)).toBe(2);
+    expect(r.err).toHaveLength(1);
+    const line = r.err[0]?.trimEnd() ?? '';
+    expect(line).not.toContain('\n');
+    expect(line).toMatch(/^daemonless: Invalid webhook options: \S.*https.*; timeoutSeconds must be an integer from 1 to 30, got 99$/);
+  });
+
+  it('--help prints the usage of manifests and exits 0', async () => {
+    const r = fakeIo({});
+    expect(await runCli(['manifests', '--help'], r.io)).toBe(0);
+    expect(r.out.join('')).toMatch(/Usage: daemonless manifests/);
+    expect(r.out.join('')).toContain('--no-webhook');
+    expect(r.err).toEqual([]);
   });
 
   it('refuses an unknown managed resource with exit status 2 and one line', async () => {

@@ -1,3 +1,5 @@
+import { plan } from '../../../lib/core/index.js';
+
 /** Snapshot texts shared by the CLI tests (raw API YAML/JSON, timestamps as strings). */
 export const VALID_YAML = `apiVersion: v1
 kind: List
@@ -65,3 +67,71 @@ spec: {}
 `;
 
 export const NOT_YAML = 'kind: [\n';
+
+/** A "billion laughs" document: nine levels of nine aliases each. */
+export const ALIAS_BOMB_YAML = [
+  'apiVersion: v1',
+  'kind: List',
+  'metadata:',
+  '  a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+  ...Array.from({ length: 8 }, (_, i) => `  a${i + 1}: &a${i + 1} [${Array.from({ length: 9 }, () => `*a${i}`).join(', ')}]`),
+  'items:',
+  '- {apiVersion: v1, kind: Node, metadata: {name: n, labels: {x: y}}, spec: {bomb: *a8}}',
+  '',
+].join('\n');
+
+export const NODE_WITHOUT_NAME_YAML = `apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Node, metadata: {labels: {a: b}}}
+`;
+
+export const LABELS_STRING_YAML = `apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: default, labels: "str"}
+spec: {nodeName: n}
+`;
+
+export const TAINTS_NOT_A_LIST_YAML = `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+spec: {taints: "notalist"}
+`;
+
+export const REVISION_NOT_JSON_YAML = `apiVersion: apps/v1
+kind: ControllerRevision
+metadata: {name: r1, namespace: default}
+revision: 1
+data: "{not json"
+`;
+
+const CONVERGE_AT = new Date('2024-05-01T00:00:00Z');
+const DS = {
+  apiVersion: 'apps/v1', kind: 'DaemonSet',
+  metadata: { name: 'agent', namespace: 'default', uid: 'ds-uid', generation: 1 },
+  spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'agent:1' }] } } },
+};
+const NODE = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+
+/**
+ * A snapshot the controller has converged: its own plan's revision and pod, the pod running and
+ * ready, the status the pass computed. `extra` objects are added to the List.
+ */
+export function convergedSnapshot(extra: readonly object[] = []): string {
+  const first = plan({ daemonSet: DS, nodes: [NODE], pods: [], revisions: [], complete: true }, CONVERGE_AT);
+  const created = first.createPods[0]?.pod;
+  const rev = first.revisions.create;
+  if (!created || !rev) throw new Error('the first pass should create a pod and a revision');
+  const revision = { ...rev, metadata: { ...rev.metadata, uid: 'rev-uid', creationTimestamp: new Date('2024-04-01T00:00:00Z') } };
+  const pod = {
+    ...created,
+    metadata: { ...created.metadata, uid: 'pod-uid', creationTimestamp: new Date('2024-04-01T00:00:00Z') },
+    spec: { ...created.spec, containers: created.spec?.containers ?? [], nodeName: 'node-1' },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date('2024-04-01T00:00:00Z') }] },
+  };
+  const second = plan({ daemonSet: DS, nodes: [NODE], pods: [pod], revisions: [revision], complete: true }, CONVERGE_AT);
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ ...DS, status: second.status }, NODE, pod, revision, ...extra] });
+}
+
+/** An orphan pod the DaemonSet's selector matches (the pass adopts it). */
+export const ORPHAN_POD = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: 'default', uid: 'stray-uid', labels: { app: 'agent' } }, spec: { nodeName: 'node-9', containers: [{ name: 'c', image: 'x' }] }, status: { phase: 'Running' } };

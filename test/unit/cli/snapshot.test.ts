@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { parseNow, planOptionsOf, planSnapshotText } from '../../../lib/cli/plan-command.js';
-import { renderJson, renderTable } from '../../../lib/cli/render.js';
+import { hasChanges, renderJson, renderTable } from '../../../lib/cli/render.js';
 import { parseSnapshot, SnapshotError, snapshotsOf } from '../../../lib/cli/snapshot.js';
-import { BOTH_BUDGETS_YAML, DELETING_DS_JSON, EMPTY_SELECTOR_YAML, NO_METADATA_YAML, NODE_JSON, NOT_YAML, VALID_YAML } from './fixtures.js';
+import { stringify } from 'yaml';
+import {
+  ALIAS_BOMB_YAML, BOTH_BUDGETS_YAML, convergedSnapshot, ORPHAN_POD, DELETING_DS_JSON, EMPTY_SELECTOR_YAML, LABELS_STRING_YAML, NO_METADATA_YAML, NODE_JSON, NODE_WITHOUT_NAME_YAML, NOT_YAML,
+  REVISION_NOT_JSON_YAML, TAINTS_NOT_A_LIST_YAML, VALID_YAML,
+} from './fixtures.js';
 
 const NOW = new Date('2024-05-01T00:00:00Z');
+
+function errorOf(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 
 describe('parseSnapshot()', () => {
   it('reads a v1 List, keeps the four kinds and drops the others', () => {
@@ -34,6 +47,67 @@ describe('parseSnapshot()', () => {
     expect(error).toBeInstanceOf(SnapshotError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it.each([
+    ['a YAML alias bomb', ALIAS_BOMB_YAML, /^in: document: more than 100 YAML alias expansions \(refused as a resource-exhaustion attack\)$/],
+    ['a YAML alias bomb inside one List item', ALIAS_BOMB_YAML.replace(/^metadata:\n((?: {2}a\d.*\n)+)items:\n- (.*)$/m, (_m, anchors: string, item: string) => `items:\n- ${item.replace('bomb: *a8', `bomb: {${anchors.trim().split('\n').map((l) => l.trim()).join(', ')}}`)}`),
+      /^in: document\.items\[0\]: more than 100 YAML alias expansions/],
+    ['a Node without metadata.name', NODE_WITHOUT_NAME_YAML, /^in: document\.items\[0\] \(Node\) has no metadata\.name$/],
+    ['labels that are a string', LABELS_STRING_YAML, /^Pod default\/p: metadata\.labels: must be a map of strings$/],
+    ['taints that are not a list', TAINTS_NOT_A_LIST_YAML, /^Node n1: spec\.taints: must be a list$/],
+    ['revision data that is not JSON', REVISION_NOT_JSON_YAML, /^ControllerRevision default\/r1: data: must be a JSON object \(or JSON text of one\)$/],
+    ['an empty file', '', /^in: empty: no YAML or JSON document in it$/],
+    ['a file of comments and markers only', '# nothing\n---\n...\n', /^in: empty: /],
+    ['a Pod with a number for a name', 'apiVersion: v1\nkind: Pod\nmetadata: {name: 7}\n', /^in: document \(Pod\) has no metadata\.name$/],
+    ['a DaemonSet status counter that is a string', 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nstatus: {numberReady: "3"}\n', /^DaemonSet default\/d: status\.numberReady: must be a number$/],
+  ])('rejects %s with one line naming the object and the problem', (_name, text, message) => {
+    const error = errorOf(() => parseSnapshot(text, 'in'));
+    expect(error).toBeInstanceOf(SnapshotError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it.each([
+    ['NUL bytes', Buffer.from('apiVersion: v1\nkind: List\u0000\u0001\u0002items: []\n'), /^in: not text \(it holds NUL bytes\): want YAML or JSON$/],
+    ['invalid UTF-8', Buffer.from([0x6b, 0x69, 0x6e, 0x64, 0x3a, 0x20, 0xff, 0xfe, 0x1b, 0x5b, 0x33, 0x31, 0x6d]), /^in: not text \(not valid UTF-8\): want YAML or JSON$/],
+    ['a gzip file', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), /^in: not text \(it holds NUL bytes\)/],
+  ])('says that binary input (%s) is not text, without echoing it', (_name, bytes, message) => {
+    const error = errorOf(() => parseSnapshot(bytes, 'in'));
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('escapes control characters of the input in its messages', () => {
+    const error = errorOf(() => parseSnapshot('apiVersion: v1\nkind: Node\nmetadata: {name: "evil\\e[31m\\u0007"}\nspec: {taints: 1}\n', 'in'));
+    expect((error as Error).message).toBe('Node evil\\u001b[31m\\u0007: spec.taints: must be a list');
+  });
+
+  it('reads a List item by item exactly as the whole document reads (kubectl -o yaml and -o json layouts)', () => {
+    const items = [
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { a: 'b' } }, spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'x', annotations: { note: 'line one\nline two\n- not an item\nitems:\n' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i', args: ['- a', 'items:'] }] } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { script: '#!/bin/sh\n- x\n' } },
+    ];
+    const list = { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };
+    const expected = parseSnapshot(JSON.stringify(list), 'json');
+    const block = stringify(list, { lineWidth: 0, indentSeq: false });
+    const indented = stringify(list, { lineWidth: 0, indentSeq: true });
+    expect(block).toMatch(/^items:\n- /m);
+    expect(indented).toMatch(/^items:\n {2}- /m);
+    for (const text of [block, indented, `${block}---\n${stringify(items[0])}`, `# comment\n${block.replace(/^kind: List/m, '# between\nkind: List')}`]) {
+      const got = parseSnapshot(text, 'yaml');
+      expect({ ...got, nodes: got.nodes.slice(0, 1) }).toEqual(expected);
+    }
+  });
+
+  it('reads anchors shared between List items (the whole document is parsed then)', () => {
+    const objects = parseSnapshot('kind: List\nitems:\n- &n {apiVersion: v1, kind: Node, metadata: {name: n1, labels: &l {a: b}}}\n- {apiVersion: v1, kind: Node, metadata: {name: n2, labels: *l}}\n', 's');
+    expect(objects.nodes.map((n) => [n.metadata?.name, n.metadata?.labels])).toEqual([['n1', { a: 'b' }], ['n2', { a: 'b' }]]);
+  });
+
+  it('drops managedFields and node images, which no plan reads', () => {
+    const objects = parseSnapshot(JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', managedFields: [{ manager: 'kubelet' }] }, status: { images: [{ names: ['x'] }], conditions: [] } }), 's');
+    expect(objects.nodes[0]).toEqual({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { conditions: [] } });
   });
 
   it('builds one snapshot per DaemonSet sorted by namespace then name', () => {
@@ -81,6 +155,45 @@ describe('planSnapshotText()', () => {
     expect(parseNow('2024-05-01T00:00:00Z', () => new Date(0)).toISOString()).toBe('2024-05-01T00:00:00.000Z');
     expect(parseNow(undefined, () => NOW)).toBe(NOW);
     expect(() => parseNow('yesterday', () => NOW)).toThrow(SnapshotError);
+  });
+
+  it('lists the revision, adoption/release, label and annotation writes of the pass', () => {
+    const fresh = planSnapshotText(VALID_YAML, 's', NOW, planOptionsOf({})).daemonSets[0];
+    expect(fresh?.revision).toEqual({
+      current: { name: expect.stringMatching(/^nginx-ds-[0-9a-z]+$/), hash: expect.stringMatching(/^[0-9a-z]+$/), revision: 1 },
+      create: { name: fresh?.revision.current.name, revision: 1 },
+      update: [],
+      delete: [],
+    });
+    expect([fresh?.ownership, fresh?.labels, fresh?.annotations]).toEqual([[], [], null]);
+
+    const converged = JSON.parse(convergedSnapshot()) as { items: Record<string, unknown>[] };
+    const [ds, node, pod, rev] = converged.items as [Record<string, unknown>, unknown, { metadata: Record<string, unknown> }, { metadata: Record<string, unknown>; revision: number }];
+    // A second revision with the same data and a lower number is a duplicate: the pods of the
+    // higher one are relabelled to the kept one's hash and the duplicate is deleted.
+    const twin = { ...rev, revision: 2, metadata: { ...rev.metadata, name: 'agent-twin', uid: 'twin-uid', labels: { ...(rev.metadata.labels as object), 'controller-revision-hash': 'twin' } } };
+    const twinPod = { ...pod, metadata: { ...pod.metadata, name: 'agent-twin-pod', uid: 'twin-pod-uid', labels: { ...(pod.metadata.labels as object), 'controller-revision-hash': 'twin' } } };
+    const released = { ...ORPHAN_POD, metadata: { ...ORPHAN_POD.metadata, name: 'foreign', uid: 'foreign-uid', labels: { app: 'other' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-uid', controller: true }] } };
+    const text = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [ds, node, pod, rev, twin, twinPod, ORPHAN_POD, released] });
+    const entry = planSnapshotText(text, 's', NOW, planOptionsOf({})).daemonSets[0];
+    expect(entry?.ownership).toEqual([{ kind: 'Pod', action: 'adopt', name: 'stray' }, { kind: 'Pod', action: 'release', name: 'foreign' }]);
+    expect(entry?.revision.delete).toEqual([{ name: expect.any(String), reason: 'duplicate' }]);
+    expect(entry?.labels.length).toBeGreaterThan(0);
+    expect(entry?.labels.every((l) => l.labels['controller-revision-hash'] === entry.revision.current.hash)).toBe(true);
+    const table = renderTable({ daemonSets: entry ? [entry] : [] });
+    expect(table).toContain('adopt Pod stray');
+    expect(table).toContain('release Pod foreign');
+    expect(table).toMatch(/revision: delete \S+ \(duplicate\)/);
+    expect(table).toMatch(/relabel pod \S+/);
+  });
+
+  it('tells a pass that would write something from one that would not (plan --exit-code)', () => {
+    expect(hasChanges(planSnapshotText(VALID_YAML, 's', NOW, planOptionsOf({})))).toBe(true);
+    const converged = planSnapshotText(convergedSnapshot(), 's', NOW, planOptionsOf({}));
+    expect(converged.daemonSets.map((d) => [d.create, d.delete, d.statusChanged, d.revision.create, d.ownership])).toEqual([[[], [], false, null, []]]);
+    expect(hasChanges(converged)).toBe(false);
+    expect(hasChanges(planSnapshotText(convergedSnapshot([ORPHAN_POD]), 's', NOW, planOptionsOf({})))).toBe(true);
+    expect(hasChanges({ daemonSets: [] })).toBe(false);
   });
 
   it('renders json and table', () => {
