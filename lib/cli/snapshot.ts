@@ -345,7 +345,6 @@ function cmp(a: string, b: string): number {
 
 /** At most 200 characters, control characters escaped: input never reaches the terminal raw. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
 }
