@@ -7,7 +7,7 @@ import { parseNow, planObjects, planOptionsOf, planSnapshotText, type PlanFlags 
 import { hasChanges, renderJson, renderTable, type PlanReport } from './render.js';
 import { SnapshotError, type SnapshotObjects } from './snapshot.js';
 import { renderManifests, type ManifestPart, type RenderOptions } from '../manifests/render.js';
-import { KubeRolloutCluster, loadKubeConfig, type RolloutCluster } from '../adapters/kube/rollout-client.js';
+import type { RolloutCluster } from '../adapters/kube/rollout-client.js';
 import { addRolloutCommands } from './rollout/rollout-command.js';
 
 /**
@@ -148,11 +148,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     });
 
+  // The Kubernetes client is large: it is loaded only before a command that talks to a cluster, so
+  // that `plan --file` and `manifests` stay small in memory.
+  type Connect = (o: { readonly kubeconfig?: string; readonly context?: string }) => RolloutCluster;
+  let connectKube: Connect | undefined;
+  program.hook('preAction', async (_program, action) => {
+    if (io.connect !== undefined || connectKube !== undefined || action.name() === 'plan' || action.name() === 'manifests') return;
+    const { KubeRolloutCluster, loadKubeConfig } = await import('../adapters/kube/rollout-client.js');
+    connectKube = (o) => new KubeRolloutCluster(loadKubeConfig(o.kubeconfig, o.context));
+  });
   addRolloutCommands(program, {
     stdout: io.stdout,
     stderr: io.stderr,
     now: io.now,
-    connect: io.connect ?? ((o) => new KubeRolloutCluster(loadKubeConfig(o.kubeconfig, o.context))),
+    connect: io.connect ?? ((o) => {
+      if (connectKube === undefined) throw new Error('the Kubernetes client is not loaded');
+      return connectKube(o);
+    }),
   }, (code) => (exitCode = code));
 
   try {

@@ -4,6 +4,7 @@
  * their REST paths). It translates only; API failures become `KubectlError`s carrying the line
  * kubectl prints for them.
  */
+import { KubectlError } from './kubectl-error.js';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, type ManagedResource, type Snapshot, type V1ControllerRevision, type V1DaemonSet } from '../../core/index.js';
 import { readSnapshotOf } from '../../app/read-snapshot.js';
@@ -20,8 +21,7 @@ export interface DaemonSetTarget {
   readonly name: string;
 }
 
-/** A failure with the exact line kubectl would print for it (without a trailing newline). */
-export class KubectlError extends Error {}
+export { KubectlError };
 
 /** How a patch body is to be read by the API server. */
 export type RolloutPatchType = 'strategic' | 'merge' | 'json';

@@ -6,7 +6,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { formatLabelSelector, revisionMatchesDaemonSet, type V1ControllerRevision, type V1DaemonSet } from '../../core/index.js';
-import { KubectlError, type DaemonSetTarget, type RolloutCluster } from '../../adapters/kube/rollout-client.js';
+import { KubectlError } from '../../adapters/kube/kubectl-error.js';
+import type { DaemonSetTarget, RolloutCluster } from '../../adapters/kube/rollout-client.js';
 import {
   RESTARTED_AT_ANNOTATION,
   controlledRevisions,
