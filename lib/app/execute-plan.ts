@@ -5,7 +5,7 @@
  * upstream's in-memory expectations: creates use deterministic names (AlreadyExists = done),
  * deletes carry UID preconditions (NotFound = done), ownership patches carry the object's UID.
  */
-import { OWNED_CONDITION_TYPES, sameRevisionData, type Plan, type PodToCreate, type V1DaemonSet } from '../core/index.js';
+import { isDaemonlessResource, OWNED_CONDITION_TYPES, sameRevisionData, statusAfterFailure, type Plan, type PodToCreate, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi, ClusterEvent, WriteOutcome } from './cluster-api.js';
 import { ConflictError, InvalidObjectError, TerminalError, TransientError } from './errors.js';
 
@@ -202,12 +202,21 @@ async function cleanupHistory(pass: Pass): Promise<void> {
   }
 }
 
-/** 5. Status (always attempted, SYNC-8), then the events of the pass. */
+/**
+ * 5. Status (always attempted, SYNC-8), then the events of the pass. A dlds whose pass failed
+ * terminally (a write the API server refuses) says so in the same write (COND-7): Stalled True
+ * ReconcileFailed with the errors, instead of the planned conditions.
+ */
 async function writeStatusAndEvents(pass: Pass, ds: V1DaemonSet, options: ExecuteOptions): Promise<boolean> {
   const { cluster, plan, ns } = pass;
   let statusWritten = false;
-  if (plan.statusChanged && options.writeStatus !== false) {
-    statusWritten = await pass.attempt(() => writeStatus(cluster, ds, plan));
+  let toWrite = plan;
+  if (isDaemonlessResource(ds) && pass.errors.length > 0 && pass.errors.every((e) => e instanceof TerminalError)) {
+    const failed = statusAfterFailure(ds, plan.status, pass.errors.map((e) => e.message).join('; ').slice(0, 32_768), options.now);
+    toWrite = { ...plan, status: failed.status, statusChanged: failed.changed };
+  }
+  if (toWrite.statusChanged && options.writeStatus !== false) {
+    statusWritten = await pass.attempt(() => writeStatus(cluster, ds, toWrite));
   }
   const involved = {
     apiVersion: ds.apiVersion ?? 'apps/v1',

@@ -2,7 +2,7 @@
  * One reconcile of one DaemonSet: read the snapshot, plan (pure core), execute, report.
  * The same path backs the reconcile Lambda, the local runner and the integration tests.
  */
-import { CONDITION, CONDITION_REASON, failedConditions, findCondition, isDaemonlessResource, plan as planPass, validateDaemonSet, type PlanOptions, type V1DaemonSet } from '../core/index.js';
+import { failedConditions, isDaemonlessResource, plan as planPass, validateDaemonSet, type PlanOptions, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi } from './cluster-api.js';
 import { InvalidMessageError, TerminalError, TransientError } from './errors.js';
 import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
@@ -57,8 +57,6 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
       const message = `reconcile of daemonset ${key}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`;
       // Any transient failure makes the whole pass worth retrying; only all-terminal failures are terminal.
       if (result.errors.some((e) => !(e instanceof TerminalError))) throw new TransientError(message, { cause: result.errors[0], daemonSetUid });
-      const stalled = findCondition(plan.status.conditions, CONDITION.stalled);
-      if (!(stalled?.status === 'True' && stalled.reason === CONDITION_REASON.reconcileFailed)) await markStalled(cluster, snapshot.daemonSet, message, now());
       throw new TerminalError(message, { cause: result.errors[0], daemonSetUid });
     }
     // Work the burst cap left over is picked up at once, not at the next event.
@@ -68,8 +66,8 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
 }
 
 /**
- * COND-7: after a terminal failure the plan did not report itself, a `dlds` gets `Stalled` True
- * `ReconcileFailed` with the error (and observedGeneration = generation: the spec was seen), written
+ * COND-7: a `dlds` the pass refuses to plan (invalid) gets `Stalled` True `ReconcileFailed` with the
+ * problems (failed writes of a planned pass are reported by executePlan's status write) (and observedGeneration = generation: the spec was seen), written
  * only when that changes the stored conditions. Best effort: a failed write (re-read once on a
  * conflict) leaves the failure to the Warning event the caller records.
  */

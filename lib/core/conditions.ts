@@ -10,7 +10,8 @@ import type { NodeEligibility } from './placement.js';
 import { isPodAvailable, isPodDeleting, isPodTerminal, sortOldestFirst } from './pod-state.js';
 import { isPodUpdated } from './pod-version.js';
 import { toMillis, toRfc3339 } from './time.js';
-import type { DaemonSetStatus, HoldReason } from './types.js';
+import { isStatusChanged } from './status.js';
+import type { DaemonSetStatus, HoldReason, V1DaemonSet } from './types.js';
 
 /** The condition types the controller owns; every other type is preserved as stored. */
 export const OWNED_CONDITION_TYPES: readonly string[] = [CONDITION.reconciling, CONDITION.stalled, CONDITION.ready, CONDITION.progressing];
@@ -255,4 +256,15 @@ export function failedConditions(stored: readonly V1DaemonSetCondition[] | undef
 /** A condition time as metav1.Time stores it (RFC 3339, whole seconds). */
 function wholeSeconds(now: Date): string {
   return toRfc3339(new Date(Math.floor(now.getTime() / 1000) * 1000));
+}
+
+/**
+ * COND-7 for a pass whose writes failed terminally: the planned status with the owned conditions
+ * of `failedConditions` instead of the planned ones, and whether it differs from the stored status.
+ * A pass that fails the same way again writes nothing.
+ */
+export function statusAfterFailure(ds: V1DaemonSet, planned: DaemonSetStatus, message: string, now: Date): { readonly status: DaemonSetStatus; readonly changed: boolean } {
+  const conditions = failedConditions(ds.status?.conditions, message, now);
+  const status: DaemonSetStatus = { ...planned, conditions: conditions ?? ds.status?.conditions ?? [] };
+  return { status, changed: conditions !== null || isStatusChanged(ds, status) };
 }

@@ -25,7 +25,7 @@ export { compileSelector, parseSelectorString } from './selector.js';
  */
 export { readRolloutControls, controlsSet, type RolloutControlsResult } from './rollout-controls.js';
 /** Status conditions (COND-*): the owned types, and what the shell writes on a terminal failure. */
-export { OWNED_CONDITION_TYPES, failedConditions, findCondition } from './conditions.js';
+export { OWNED_CONDITION_TYPES, failedConditions, findCondition, statusAfterFailure } from './conditions.js';
 export { formatLabelSelector } from './label-selector.js';
 export { CRD_GROUP, CRD_PLURAL, CRD_VERSION, daemonSetApiVersion, daemonSetGroup, isDaemonlessResource, type ManagedResource } from './managed-resource.js';
 export { toDate, toRfc3339 } from './time.js';

@@ -232,4 +232,28 @@ describe('rollout controls on a real cluster', () => {
     await kubectl(['-n', ns, 'wait', '--for=condition=Stalled=False', 'dlds/ds', '--timeout=60s']);
     await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'dlds/ds', '--timeout=60s']);
   });
+
+  it('dlds whose pod creates are refused: Stalled (ReconcileFailed) with the error, written once, cleared when it works again', async () => {
+    const { ns, nodes, selector, loop } = await setup('refused', [{}, {}], 'crd');
+    await kubectl(['-n', ns, 'create', 'quota', 'no-pods', '--hard=pods=0']);
+    await kubectl(['apply', '-f', '-'], manifest('crd', { ns, selector, image: OLD }));
+    await kubectl(['-n', ns, 'wait', '--for=condition=Stalled', 'dlds/ds', '--timeout=60s']);
+    const r = await kubectl(['-n', ns, 'get', 'dlds', 'ds', '-o', 'jsonpath={.status.conditions[?(@.type=="Stalled")].reason}|{.status.conditions[?(@.type=="Stalled")].message}|{.status.conditions[?(@.type=="Ready")].status}']);
+    const [reason, message, ready] = r.stdout.split('|');
+    expect(reason).toBe('ReconcileFailed');
+    expect(message).toMatch(/forbidden|exceeded quota/i);
+    expect(ready).toBe('False');
+    // The same failure pass after pass writes the status no more.
+    const seen = loop.reports.length + loop.errors.length;
+    await new Promise((res) => setTimeout(res, 3_000));
+    const after = await kubectl(['-n', ns, 'get', 'dlds', 'ds', '-o', 'jsonpath={.metadata.resourceVersion}']);
+    await new Promise((res) => setTimeout(res, 3_000));
+    expect(loop.reports.length + loop.errors.length).toBeGreaterThan(seen);
+    expect((await kubectl(['-n', ns, 'get', 'dlds', 'ds', '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout).toBe(after.stdout);
+
+    await kubectl(['-n', ns, 'delete', 'quota', 'no-pods']);
+    await waitImages(ns, sameImage(nodes, OLD));
+    await kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'dlds/ds', '--timeout=60s']);
+    await kubectl(['-n', ns, 'wait', '--for=condition=Stalled=False', 'dlds/ds', '--timeout=30s']);
+  });
 });

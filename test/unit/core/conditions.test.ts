@@ -3,7 +3,7 @@
  */
 import type { V1DaemonSet, V1DaemonSetCondition } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { EVENT_PROGRESS_DEADLINE_EXCEEDED, failedConditions, plan, PROGRESS_DEADLINE_ANNOTATION, ROLLOUT_PARTITION_ANNOTATION, type Plan } from '../../../lib/core/index.js';
+import { EVENT_PROGRESS_DEADLINE_EXCEEDED, failedConditions, statusAfterFailure, plan, PROGRESS_DEADLINE_ANNOTATION, ROLLOUT_PARTITION_ANNOTATION, type Plan } from '../../../lib/core/index.js';
 import { at, iso, T0 } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
 import { nodes } from '../../builders/node.js';
@@ -93,6 +93,17 @@ describe('COND-1..4 conditions on a dlds', () => {
     expect(first?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'ReconcileFailed', message: 'boom', lastTransitionTime: iso(20) });
     expect(first?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
     expect(failedConditions(first ?? [], 'boom', at(30))).toBeNull();
+  });
+
+  it('COND-7 statusAfterFailure: the planned counters with Stalled ReconcileFailed; the same failure again changes nothing', () => {
+    const w = convergedDlds();
+    const planned = plan(snapshotOf(w), at(20)).status;
+    const first = statusAfterFailure(w.ds, planned, 'pods "x" is forbidden: exceeded quota', at(20));
+    expect(first.changed).toBe(true);
+    expect(first.status.desiredNumberScheduled).toBe(3);
+    expect(first.status.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'ReconcileFailed', message: 'pods "x" is forbidden: exceeded quota' });
+    const stored = { ...w.ds, status: { ...first.status, conditions: [...(first.status.conditions ?? [])] } };
+    expect(statusAfterFailure(stored, planned, 'pods "x" is forbidden: exceeded quota', at(30)).changed).toBe(false);
   });
 
   it('a native DaemonSet with a control annotation gets conditions; the same without stays without', () => {
