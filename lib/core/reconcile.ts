@@ -377,10 +377,12 @@ function planStatus(view: NodeView, ctl: ControlsStep, claimed: HistoryStep, pod
   const deadlineRequeue = progress.exceeded ? undefined : progress.remainingSeconds;
   const requeue = minSeconds(minSeconds(pods.manage.backoffRequeueSeconds, availabilityRequeueSeconds(claimed.daemonPods, minReady, now)) ?? undefined, deadlineRequeue);
   const events: ControllerEvent[] = [...pods.manage.events];
-  if (problems.length > 0) {
+  const stalledBefore = findCondition(ds.status?.conditions, CONDITION.stalled);
+  // CTL-1: one event per invalid setting, not one per pass: none while the stored status already says so.
+  const reported = stalledBefore?.status === 'True' && stalledBefore.reason === CONDITION_REASON.reconcileFailed && stalledBefore.message === failure;
+  if (problems.length > 0 && !reported) {
     events.push({ type: 'Warning', reason: EVENT_INVALID_ROLLOUT_CONTROL, message: `Invalid rollout control, the rollout holds until it is fixed: ${problemText}` });
   }
-  const stalledBefore = findCondition(ds.status?.conditions, CONDITION.stalled);
   if (progress.exceeded && !(stalledBefore?.status === 'True' && stalledBefore.reason === CONDITION_REASON.progressDeadlineExceeded)) {
     events.push({
       type: 'Warning', reason: EVENT_PROGRESS_DEADLINE_EXCEEDED,

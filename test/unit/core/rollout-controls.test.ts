@@ -330,6 +330,10 @@ describe('CTL-1 invalid values', () => {
     expect(p.rollout?.held.map((h) => h.reason)).toEqual(['invalid', 'invalid', 'invalid']);
     expect(p.status.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'ReconcileFailed' });
     expect(p.errors).toEqual([]);
+    // Once the status says so, later passes do not repeat the event.
+    const later = plan(snapshotOf({ ...bad, ds: { ...bad.ds, status: { ...p.status, conditions: [...(p.status.conditions ?? [])] } } }), at(2));
+    expect(later.events.map((e) => e.reason)).not.toContain(EVENT_INVALID_ROLLOUT_CONTROL);
+    expect(later.deletePods).toEqual([]);
   });
 
   it('an invalid dlds field holds the rollout the same way', () => {
