@@ -40,6 +40,7 @@ export const STACK_OPTIONS: BuildOptions = {
   target: ESBUILD_TARGET,
   format: 'esm',
   minify: true,
+  keepNames: true,
   sourcemap: true,
   banner: { js: ESM_REQUIRE_BANNER },
   mainFields: ['module', 'main'],

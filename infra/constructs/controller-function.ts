@@ -85,6 +85,8 @@ export class ControllerFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         mainFields: ['module', 'main'],
         minify: true,
+        // Errors in the logs keep their class names (ApiException, TransientError), not minified ones.
+        keepNames: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
         // Pin the SDK the code was tested with instead of the runtime's.
