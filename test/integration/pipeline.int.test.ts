@@ -347,11 +347,14 @@ describe('pipeline: kube-apiserver → admission webhook (TLS) → ElasticMQ →
     }
     expect(s.p.failures.filter((f) => f.key !== poisonKey && !(f.error instanceof TransientError))).toEqual([]);
     expect(await livePods(poisonNs, 'app=ds')).toEqual([]);
-    // The last attempt leaves a Warning Event on the DaemonSet.
+    // The last attempt leaves a Warning Event on the DaemonSet, with its uid, so that
+    // `kubectl describe` lists it.
+    const dsUid = (JSON.parse((await kubectl(['-n', poisonNs, 'get', 'ds', 'ds', '-o', 'json'])).stdout) as { metadata: { uid: string } }).metadata.uid;
     await eventually(async () => {
       const events = JSON.parse((await kubectl(['-n', poisonNs, 'get', 'events', '-o', 'json'])).stdout) as { items: { reason?: string; type?: string; involvedObject?: { kind?: string; name?: string } }[] };
-      expect(events.items).toContainEqual(expect.objectContaining({ reason: 'ReconcileGivingUp', type: 'Warning', involvedObject: expect.objectContaining({ kind: 'DaemonSet', name: 'ds' }) }));
+      expect(events.items).toContainEqual(expect.objectContaining({ reason: 'ReconcileGivingUp', type: 'Warning', involvedObject: expect.objectContaining({ kind: 'DaemonSet', name: 'ds', uid: dsUid }) }));
     }, { timeoutMs: 10_000, what: 'ReconcileGivingUp event' });
+    expect((await kubectl(['-n', poisonNs, 'describe', 'ds', 'ds'])).stdout).toMatch(/Warning\s+ReconcileGivingUp\s/);
 
     // The key's message group is not blocked: once pods can be created, its next event converges it.
     await repair();
