@@ -8,7 +8,7 @@ import { hasChanges, renderJson, renderTable, type PlanReport } from './render.j
 import { SnapshotError, type SnapshotObjects } from './snapshot.js';
 import { renderManifests, type ManifestPart, type RenderOptions } from '../manifests/render.js';
 import type { RolloutCluster } from '../adapters/kube/rollout-client.js';
-import { addRolloutCommands } from './rollout/rollout-command.js';
+import { addRolloutCommands, hoistCommonFlags } from './rollout/rollout-command.js';
 
 /**
  * Reads the live state of the cluster a kubeconfig points at (Nodes, Pods, DaemonSets,
@@ -168,7 +168,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }, (code) => (exitCode = code));
 
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(hoistCommonFlags(argv), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0;

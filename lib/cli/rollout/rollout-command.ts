@@ -59,6 +59,27 @@ export function parseGoDuration(text: string): number | undefined {
   return matched === text.length && text.length > 0 ? ms : undefined;
 }
 
+const COMMON_FLAGS = new Set(['-n', '--namespace', '--kubeconfig', '--context']);
+
+/**
+ * kubectl takes `-n`, `--kubeconfig` and `--context` anywhere (`kubectl -n ns rollout status ...`):
+ * for `rollout` and `explain`, these flags before the command words are moved after them.
+ */
+export function hoistCommonFlags(argv: readonly string[]): string[] {
+  const hoisted: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i] as string;
+    const name = arg.startsWith('--') ? arg.split('=')[0] as string : arg;
+    if (!COMMON_FLAGS.has(name)) break;
+    const inline = arg.startsWith('--') && arg.includes('=');
+    hoisted.push(...argv.slice(i, inline ? i + 1 : i + 2));
+    i += inline ? 1 : 2;
+  }
+  if (hoisted.length === 0 || !['rollout', 'explain'].includes(argv[i] ?? '')) return [...argv];
+  return [...argv.slice(i), ...hoisted];
+}
+
 function withCommon(cmd: Command): Command {
   return cmd
     .option('-n, --namespace <namespace>', 'namespace (default: the context\'s namespace, else default)')

@@ -7,7 +7,7 @@ import { runCli, liveSnapshotNotSupported, type CliIo } from '../../../lib/cli/c
 import { KubectlError, type DaemonSetTarget, type RolloutCluster, type RolloutPatchType, type WatchEventType } from '../../../lib/adapters/kube/rollout-client.js';
 import { daemonSetStatusView, describePodTemplate, historyText, tabbed } from '../../../lib/cli/rollout/kubectl-text.js';
 import { parseRef } from '../../../lib/cli/rollout/ref.js';
-import { parseGoDuration } from '../../../lib/cli/rollout/rollout-command.js';
+import { hoistCommonFlags, parseGoDuration } from '../../../lib/cli/rollout/rollout-command.js';
 import { buildRevisionData, type Snapshot, type V1ControllerRevision, type V1DaemonSet } from '../../../lib/core/index.js';
 import { at, T0 } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
@@ -75,7 +75,9 @@ class FakeCluster implements RolloutCluster {
   }
 }
 
-async function cli(argv: string[], cluster: FakeCluster): Promise<{ code: number; out: string; err: string }> {
+const v2Of = () => ds();
+
+async function cli(argv: string[], cluster: FakeCluster, onConnect?: (o: unknown) => void): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIo = {
@@ -86,7 +88,10 @@ async function cli(argv: string[], cluster: FakeCluster): Promise<{ code: number
     stdoutIsTty: false,
     now: () => NOW,
     readLiveSnapshot: liveSnapshotNotSupported,
-    connect: () => cluster,
+    connect: (o) => {
+      onConnect?.(o);
+      return cluster;
+    },
   };
   const code = await runCli(argv, io);
   return { code, out, err };
@@ -205,6 +210,16 @@ describe('daemonless rollout status', () => {
     while (!cluster.onEvent) await new Promise((r) => setTimeout(r, 5));
     cluster.onEvent('DELETED', ds());
     expect((await run).err).toBe('error: object has been deleted\n');
+  });
+
+  it('takes -n, --kubeconfig and --context before the command words too, as kubectl does', async () => {
+    const cluster = new FakeCluster(v2Of());
+    let seen: unknown;
+    const r = await cli(['-n', 'team', '--context=c1', 'rollout', 'status', 'ds/ds'], cluster, (o) => (seen = o));
+    expect(r.code).toBe(0);
+    expect(seen).toEqual({ kubeconfig: undefined, context: 'c1' });
+    expect(hoistCommonFlags(['-n', 'x', 'plan', '--file', 'f'])).toEqual(['-n', 'x', 'plan', '--file', 'f']);
+    expect(hoistCommonFlags(['--kubeconfig', 'k', 'explain', 'ds/a'])).toEqual(['explain', 'ds/a', '--kubeconfig', 'k']);
   });
 
   it('usage errors exit 2 with the usage', async () => {
