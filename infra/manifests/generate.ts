@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ManagedResource } from '../../lib/core/index.js';
+import { renderArgoCdHealthPatch } from '../../lib/manifests/argocd.js';
 import { buildDaemonSetCrd } from '../../lib/manifests/crd.js';
 import { buildRbac } from '../../lib/manifests/rbac.js';
 import { renderObjects } from '../../lib/manifests/render.js';
@@ -24,7 +25,7 @@ const STAND_IN_URL = 'https://daemonless-webhook-url.invalid/hook/placeholder';
 
 /** File name → content. */
 export function generatedFiles(): Record<string, string> {
-  const files: Record<string, string> = { 'crd.yaml': renderObjects([buildDaemonSetCrd()]) };
+  const files: Record<string, string> = { 'crd.yaml': renderObjects([buildDaemonSetCrd()]), 'argocd-cm-health.yaml': renderArgoCdHealthPatch() };
   for (const managedResource of ['native', 'crd'] as const satisfies readonly ManagedResource[]) {
     files[`rbac-${managedResource}.yaml`] = renderObjects(buildRbac({ managedResource }));
     const webhook = renderObjects([buildWebhookConfiguration({ managedResource, url: STAND_IN_URL })]);

@@ -79,3 +79,9 @@ export const CONDITION_REASON = {
   progressDeadlineExceeded: 'ProgressDeadlineExceeded',
   reconcileFailed: 'ReconcileFailed',
 } as const;
+
+/**
+ * Cluster Autoscaler treats a pod with this annotation set to "true" as a DaemonSet pod (CRD-3):
+ * it is not a reason to keep a node, and it is not evicted on scale-down.
+ */
+export const CLUSTER_AUTOSCALER_DAEMONSET_POD_ANNOTATION = 'cluster-autoscaler.kubernetes.io/daemonset-pod';

@@ -2,9 +2,10 @@
  * Building the pod the controller creates for a node (§4, POD-1..7).
  */
 import type { V1Affinity, V1DaemonSet, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import { isDaemonlessResource } from './managed-resource.js';
 import { templateGeneration } from './daemon-set.js';
 import { shortHash } from './hash.js';
-import { CONTROLLER_REVISION_HASH_LABEL, NODE_NAME_FIELD, POD_TEMPLATE_GENERATION_LABEL } from './labels.js';
+import { CLUSTER_AUTOSCALER_DAEMONSET_POD_ANNOTATION, CONTROLLER_REVISION_HASH_LABEL, NODE_NAME_FIELD, POD_TEMPLATE_GENERATION_LABEL } from './labels.js';
 import { deepCopy } from './objects.js';
 import { controllerRefFor } from './ownership.js';
 import { withDefaultDaemonTolerations } from './tolerations.js';
@@ -69,7 +70,10 @@ export function replaceNodeNameAffinity(affinity: V1Affinity | undefined, node: 
  * - template spec + default daemon tolerations (POD-4);
  * - `affinity` placement: required node affinity replaced by `metadata.name In [node]` and the
  *   template's nodeName copied as is (POD-5); `nodeName` placement: `spec.nodeName = node` and
- *   the template's affinity untouched (POD-7).
+ *   the template's affinity untouched (POD-7);
+ * - a pod of a `dlds` (apiVersion `daemonless.io/*`) also carries the annotation
+ *   `cluster-autoscaler.kubernetes.io/daemonset-pod: "true"`, so that Cluster Autoscaler treats it
+ *   as a daemon pod whatever its owner's API group (CRD-3). Native DaemonSets' pods are unchanged.
  */
 export function buildDaemonPod(ds: V1DaemonSet, node: string, hash: string, placement: PlacementMode, name: string): V1Pod {
   const template = ds.spec?.template;
@@ -83,7 +87,9 @@ export function buildDaemonPod(ds: V1DaemonSet, node: string, hash: string, plac
   if (generation !== undefined) labels[POD_TEMPLATE_GENERATION_LABEL] = generation;
   if (hash !== '') labels[CONTROLLER_REVISION_HASH_LABEL] = hash;
 
-  const annotations = template?.metadata?.annotations;
+  const annotations = isDaemonlessResource(ds)
+    ? { ...(template?.metadata?.annotations ?? {}), [CLUSTER_AUTOSCALER_DAEMONSET_POD_ANNOTATION]: 'true' }
+    : template?.metadata?.annotations;
   const finalizers = template?.metadata?.finalizers;
   return {
     apiVersion: 'v1',

@@ -1,9 +1,8 @@
 import { CRD_GROUP, CRD_VERSION } from '../core/managed-resource.js';
 import { COMMON_LABELS } from './names.js';
+import type { Schema } from './openapi-schema.js';
+import podTemplateSchema from './pod-template-schema.json' with { type: 'json' };
 import type { KubeObject } from './types.js';
-
-/** A structural OpenAPI v3 schema as the CRD API takes it (field names verbatim, `x-kubernetes-*`). */
-type Schema = { readonly [key: string]: unknown };
 
 const int32 = (description: string, extra: Schema = {}): Schema => ({ type: 'integer', format: 'int32', description, ...extra });
 const int64 = (description: string): Schema => ({ type: 'integer', format: 'int64', description });
@@ -14,11 +13,11 @@ const intOrString = (description: string, defaultValue: number): Schema => ({
   default: defaultValue,
 });
 
-const labelSelector: Schema = {
+/** metav1.LabelSelector, bounded (not in apps/v1) so that CEL rules over it stay within the API server's cost budget. */
+const labelSelectorShape = (description: string): Schema => ({
   type: 'object',
-  description: 'Label query over pods that are managed by the daemon set. Must match the pod template\'s labels. Immutable.',
+  description,
   properties: {
-    // The bounds (not in apps/v1) keep the CEL rules below within the API server's cost budget.
     matchLabels: { type: 'object', maxProperties: 64, additionalProperties: { type: 'string', maxLength: 63 } },
     matchExpressions: {
       type: 'array',
@@ -36,7 +35,12 @@ const labelSelector: Schema = {
     },
   },
   'x-kubernetes-map-type': 'atomic',
+});
+
+const labelSelector: Schema = {
+  ...labelSelectorShape('Label query over pods that are managed by the daemon set. Must match the pod template\'s labels. Immutable.'),
   'x-kubernetes-validations': [
+    // API-2: the selector is immutable (apps/v1 strategy ValidateUpdate).
     { rule: 'self == oldSelf', message: 'field is immutable' },
     {
       rule: '(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)',
@@ -45,21 +49,89 @@ const labelSelector: Schema = {
   ],
 };
 
+/** CEL: the template's labels have `key` (written against `spec`). */
+const hasLabel = (key: string) => `(has(self.template.metadata) && has(self.template.metadata.labels) && ${key} in self.template.metadata.labels)`;
+
+/** CRD-2 (API-2), CEL form of `selector.Matches(labels.Set(template.metadata.labels))` over the whole spec. */
+export const SELECTOR_MATCHES_LABELS_RULE = [
+  `(!has(self.selector.matchLabels) || self.selector.matchLabels.all(k, ${hasLabel('k')} && self.template.metadata.labels[k] == self.selector.matchLabels[k]))`,
+  [
+    '(!has(self.selector.matchExpressions) || self.selector.matchExpressions.all(e,',
+    `  e.operator == 'In' ? (${hasLabel('e.key')} && has(e.values) && self.template.metadata.labels[e.key] in e.values) :`,
+    `  e.operator == 'NotIn' ? (!${hasLabel('e.key')} || !has(e.values) || !(self.template.metadata.labels[e.key] in e.values)) :`,
+    `  e.operator == 'Exists' ? ${hasLabel('e.key')} :`,
+    `  !${hasLabel('e.key')}))`,
+  ].join('\n'),
+].join('\n&& ');
+
+/** CEL over an int-or-string budget: zero (`0` or `"0%"`). */
+const isZero = (v: string) => `((type(${v}) == int && ${v} == 0) || (type(${v}) == string && ${v}.matches('^0+%$')))`;
+
+/**
+ * CRD-2 (API-4), checked as apps/v1 checks it: only for type RollingUpdate (the rules sit on
+ * `updateStrategy`, which sees the type). Each budget is a non-negative int or a percentage
+ * `"N%"` with N ≤ 100, and exactly one of them is non-zero (an absent maxUnavailable is 1, an
+ * absent maxSurge 0, as the defaults fill them in).
+ */
+function budgetValidations(): Schema[] {
+  const rolling = (rule: string) => `!has(self.type) || self.type != 'RollingUpdate' || !has(self.rollingUpdate) || (${rule})`;
+  const rules: Schema[] = [];
+  for (const field of ['maxUnavailable', 'maxSurge']) {
+    const v = `self.rollingUpdate.${field}`;
+    rules.push(
+      {
+        rule: rolling(`!has(${v}) || (type(${v}) == int ? ${v} >= 0 : ${v}.matches('^[0-9]+%$'))`),
+        message: "must be a non-negative integer or a percentage: a numeric string followed by an ending '%' (e.g. '5%')",
+        fieldPath: `.rollingUpdate.${field}`,
+      },
+      {
+        rule: rolling(`!has(${v}) || type(${v}) == int || !${v}.matches('^[0-9]+%$') || ${v}.matches('^0*([0-9]|[1-9][0-9]|100)%$')`),
+        message: 'must not be greater than 100%',
+        fieldPath: `.rollingUpdate.${field}`,
+      },
+    );
+  }
+  const unavailableZero = `(has(self.rollingUpdate.maxUnavailable) && ${isZero('self.rollingUpdate.maxUnavailable')})`;
+  const surgeZero = `(!has(self.rollingUpdate.maxSurge) || ${isZero('self.rollingUpdate.maxSurge')})`;
+  rules.push(
+    { rule: rolling(`!(${unavailableZero} && ${surgeZero})`), message: 'cannot be 0 when maxSurge is 0', fieldPath: '.rollingUpdate.maxUnavailable' },
+    { rule: rolling(`${unavailableZero} || ${surgeZero}`), message: 'may not be set when maxUnavailable is non-zero', fieldPath: '.rollingUpdate.maxSurge' },
+  );
+  return rules;
+}
+
+/** CRD-2 (API-3) over the pod spec of the template, on top of the generated structural schema. */
+const podSpecValidations = [
+  { rule: 'size(self.containers) > 0', message: 'must have at least one container', fieldPath: '.containers' },
+  { rule: "!has(self.restartPolicy) || self.restartPolicy == 'Always'", message: 'Unsupported value: supported values: "Always"', fieldPath: '.restartPolicy' },
+  { rule: '!has(self.activeDeadlineSeconds)', message: 'activeDeadlineSeconds in DaemonSet is not Supported', fieldPath: '.activeDeadlineSeconds' },
+];
+
+/** CRD-1: the pod template is the generated structural schema of apps/v1's PodTemplateSpec (plus CRD-2's API-3 rules). */
+function podTemplate(): Schema {
+  const generated = podTemplateSchema.schema as Schema & { properties: { spec: Schema } };
+  return {
+    ...generated,
+    description: `A PodTemplateSpec, as in apps/v1 (schema generated from ${podTemplateSchema.source.apiServer} ${podTemplateSchema.source.path}).`,
+    properties: {
+      ...generated.properties,
+      spec: { ...generated.properties.spec, 'x-kubernetes-validations': podSpecValidations },
+    },
+  };
+}
+
 const spec: Schema = {
   type: 'object',
-  description: 'The desired behavior of this daemon set (same fields as apps/v1 DaemonSetSpec).',
+  description: 'The desired behavior of this daemon set (same fields as apps/v1 DaemonSetSpec, plus rollout controls).',
   required: ['selector', 'template'],
   properties: {
     selector: labelSelector,
-    template: {
-      type: 'object',
-      description: 'A PodTemplateSpec, as in apps/v1; validated by the API server when the controller creates pods.',
-      'x-kubernetes-preserve-unknown-fields': true,
-    },
+    template: podTemplate(),
     updateStrategy: {
       type: 'object',
       description: 'An update strategy to replace existing DaemonSet pods with new pods.',
       default: {},
+      'x-kubernetes-validations': budgetValidations(),
       properties: {
         type: { type: 'string', enum: ['RollingUpdate', 'OnDelete'], default: 'RollingUpdate' },
         rollingUpdate: {
@@ -70,12 +142,7 @@ const spec: Schema = {
             maxSurge: intOrString('The maximum number (or percentage) of nodes with an available daemon pod that can have the updated pod during the update.', 0),
             paused: { type: 'boolean', description: 'Hold the rolling update: no pod of an old revision is replaced while true.' },
             partition: int32('Of the nodes the rollout selector admits, this many (the last in node-name order) keep the old revision.', { minimum: 0 }),
-            selector: {
-              type: 'object',
-              description: 'Only nodes matching this label selector are updated; pods on other nodes keep their revision.',
-              properties: labelSelector['properties'],
-              'x-kubernetes-map-type': 'atomic',
-            },
+            selector: labelSelectorShape('Only nodes matching this label selector are updated; pods on other nodes keep their revision.'),
             autoPause: { type: 'boolean', description: 'Pause the rollout when the progress deadline is exceeded.' },
           },
         },
@@ -85,14 +152,19 @@ const spec: Schema = {
     revisionHistoryLimit: int32('The number of old history entries to keep for rollback.', { minimum: 0, default: 10 }),
     progressDeadlineSeconds: int32('Seconds a rollout may go without progress before the DaemonSet is reported Stalled (ProgressDeadlineExceeded).', { minimum: 1 }),
   },
+  'x-kubernetes-validations': [
+    { rule: SELECTOR_MATCHES_LABELS_RULE, message: '`selector` does not match template `labels`', fieldPath: '.template.metadata.labels' },
+  ],
 };
 
+/** A kstatus-style condition (Reconciling, Stalled, Ready, Progressing). */
 const condition: Schema = {
   type: 'object',
   required: ['type', 'status'],
   properties: {
     type: { type: 'string' },
-    status: { type: 'string' },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+    observedGeneration: int64('The generation the condition was set for.'),
     lastTransitionTime: { type: 'string', format: 'date-time' },
     reason: { type: 'string' },
     message: { type: 'string' },
@@ -122,7 +194,7 @@ const status: Schema = {
   },
 };
 
-/** `kubectl get ds` columns. */
+/** `kubectl get ds` columns; priority 1 only under `-o wide`, as kubectl prints a DaemonSet. */
 const printerColumns = [
   { name: 'Desired', type: 'integer', jsonPath: '.status.desiredNumberScheduled' },
   { name: 'Current', type: 'integer', jsonPath: '.status.currentNumberScheduled' },
@@ -131,6 +203,9 @@ const printerColumns = [
   { name: 'Available', type: 'integer', jsonPath: '.status.numberAvailable' },
   { name: 'Node Selector', type: 'string', jsonPath: '.spec.template.spec.nodeSelector' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  { name: 'Containers', type: 'string', priority: 1, jsonPath: '.spec.template.spec.containers[*].name' },
+  { name: 'Images', type: 'string', priority: 1, jsonPath: '.spec.template.spec.containers[*].image' },
+  { name: 'Selector', type: 'string', priority: 1, jsonPath: '.spec.selector' },
 ];
 
 /**

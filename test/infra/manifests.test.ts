@@ -139,21 +139,27 @@ describe('DaemonSet CRD', () => {
     expect(version).toMatchObject({ name: 'v1', served: true, storage: true, subresources: { status: {} } });
   });
 
-  it('prints the columns of kubectl get ds', () => {
-    expect((version.additionalPrinterColumns as { name: string; jsonPath: string }[]).map((c) => [c.name.toUpperCase(), c.jsonPath])).toEqual([
-      ['DESIRED', '.status.desiredNumberScheduled'],
-      ['CURRENT', '.status.currentNumberScheduled'],
-      ['READY', '.status.numberReady'],
-      ['UP-TO-DATE', '.status.updatedNumberScheduled'],
-      ['AVAILABLE', '.status.numberAvailable'],
-      ['NODE SELECTOR', '.spec.template.spec.nodeSelector'],
-      ['AGE', '.metadata.creationTimestamp'],
+  it('prints the columns of kubectl get ds, and those of kubectl get ds -o wide with priority 1', () => {
+    const columns = version.additionalPrinterColumns as { name: string; jsonPath: string; priority?: number }[];
+    expect(columns.map((c) => [c.name.toUpperCase(), c.jsonPath, c.priority ?? 0])).toEqual([
+      ['DESIRED', '.status.desiredNumberScheduled', 0],
+      ['CURRENT', '.status.currentNumberScheduled', 0],
+      ['READY', '.status.numberReady', 0],
+      ['UP-TO-DATE', '.status.updatedNumberScheduled', 0],
+      ['AVAILABLE', '.status.numberAvailable', 0],
+      ['NODE SELECTOR', '.spec.template.spec.nodeSelector', 0],
+      ['AGE', '.metadata.creationTimestamp', 0],
+      ['CONTAINERS', '.spec.template.spec.containers[*].name', 1],
+      ['IMAGES', '.spec.template.spec.containers[*].image', 1],
+      ['SELECTOR', '.spec.selector', 1],
     ]);
   });
 
   it('mirrors the apps/v1 spec with its defaults', () => {
     expect(at(schema, 'properties', 'spec', 'required')).toEqual(['selector', 'template']);
-    expect(spec.template).toMatchObject({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+    // CRD-1: the template is typed by the generated PodTemplateSpec schema, not passed through unchecked.
+    expect(spec.template).toMatchObject({ type: 'object', properties: { metadata: { type: 'object' }, spec: { type: 'object', required: ['containers'] } } });
+    expect(spec.template).not.toHaveProperty('x-kubernetes-preserve-unknown-fields');
     expect(at(spec, 'updateStrategy', 'default')).toEqual({});
     expect(at(spec, 'updateStrategy', 'properties', 'type')).toEqual({ type: 'string', enum: ['RollingUpdate', 'OnDelete'], default: 'RollingUpdate' });
     const rolling = at(spec, 'updateStrategy', 'properties', 'rollingUpdate') as Obj;
@@ -163,6 +169,38 @@ describe('DaemonSet CRD', () => {
     expect(spec.revisionHistoryLimit).toMatchObject({ type: 'integer', format: 'int32', minimum: 0, default: 10 });
     expect(spec.minReadySeconds).toMatchObject({ type: 'integer', format: 'int32', minimum: 0, default: 0 });
     expect(at(spec, 'selector', 'x-kubernetes-validations', 0)).toEqual({ rule: 'self == oldSelf', message: 'field is immutable' });
+  });
+
+  it('carries the rollout controls: paused, partition >= 0, a node selector, autoPause, progressDeadlineSeconds >= 1', () => {
+    const rolling = at(spec, 'updateStrategy', 'properties', 'rollingUpdate', 'properties') as Obj;
+    expect(rolling.paused).toMatchObject({ type: 'boolean' });
+    expect(rolling.autoPause).toMatchObject({ type: 'boolean' });
+    expect(rolling.partition).toMatchObject({ type: 'integer', format: 'int32', minimum: 0 });
+    expect(rolling.selector).toMatchObject({ type: 'object', properties: { matchLabels: { type: 'object' }, matchExpressions: { type: 'array' } } });
+    expect(rolling.selector).not.toHaveProperty('x-kubernetes-validations');
+    expect(spec.progressDeadlineSeconds).toMatchObject({ type: 'integer', format: 'int32', minimum: 1 });
+  });
+
+  it('CRD-2 checks at admission, with CEL, what apps/v1 validation checks (API-2..4)', () => {
+    const messages = (o: unknown) => ((o as Obj | undefined)?.['x-kubernetes-validations'] as { message: string; fieldPath?: string }[] | undefined ?? [])
+      .map((r) => `${r.fieldPath ?? ''} ${r.message}`);
+    expect(messages(at(schema, 'properties', 'spec'))).toEqual(['.template.metadata.labels `selector` does not match template `labels`']);
+    expect(messages(spec.selector)).toEqual([' field is immutable', ' empty selector is invalid for daemonset']);
+    expect(messages(at(spec, 'template', 'properties', 'spec'))).toEqual([
+      '.containers must have at least one container',
+      '.restartPolicy Unsupported value: supported values: "Always"',
+      '.activeDeadlineSeconds activeDeadlineSeconds in DaemonSet is not Supported',
+    ]);
+    expect(messages(spec.updateStrategy)).toEqual([
+      ".rollingUpdate.maxUnavailable must be a non-negative integer or a percentage: a numeric string followed by an ending '%' (e.g. '5%')",
+      '.rollingUpdate.maxUnavailable must not be greater than 100%',
+      ".rollingUpdate.maxSurge must be a non-negative integer or a percentage: a numeric string followed by an ending '%' (e.g. '5%')",
+      '.rollingUpdate.maxSurge must not be greater than 100%',
+      '.rollingUpdate.maxUnavailable cannot be 0 when maxSurge is 0',
+      '.rollingUpdate.maxSurge may not be set when maxUnavailable is non-zero',
+    ]);
+    // apps/v1 checks the budgets of RollingUpdate only.
+    for (const r of (spec.updateStrategy as Obj)['x-kubernetes-validations'] as { rule: string }[]) expect(r.rule).toMatch(/^!has\(self\.type\) \|\| self\.type != 'RollingUpdate'/);
   });
 
   it('mirrors the apps/v1 status', () => {
