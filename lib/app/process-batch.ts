@@ -17,7 +17,7 @@
 import { decodeMessage, type DelayedMessage, type FanoutMessage, type QueueMessage } from './messages.js';
 import { dedupId } from '../events/identity.js';
 import type { DaemonSetKey } from '../events/types.js';
-import { selectorMatches } from '../events/selector.js';
+import { selectorAdopts } from '../core/label-selector.js';
 import { METRIC, type AppLogger, type AppMetrics } from '../observability/ports.js';
 import { ControllerError, InvalidMessageError, TerminalError } from './errors.js';
 import { daemonSetPages } from './list-daemonsets.js';
@@ -177,7 +177,7 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
   const pageOptions = { ...(namespace === undefined ? {} : { namespace }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize }) };
   for await (const page of daemonSetPages(deps.listDaemonSets, pageOptions)) {
     const matching = page.items.filter((ds) =>
-      (namespace === undefined || ds.namespace === namespace) && (message.scope !== 'selector' || selectorMatches(ds.selector, message.labels)));
+      (namespace === undefined || ds.namespace === namespace) && (message.scope !== 'selector' || selectorAdopts(ds.selector, message.labels)));
     if (matching.length === 0) continue;
     await deps.queue.enqueue(matching.map((ds) => ({
       key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }),

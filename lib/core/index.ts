@@ -13,7 +13,6 @@ export { canonicalJson, jsonEqual, sameJson, type JsonValue } from './canonical-
 export { computeTemplateHash } from './hash.js';
 export { daemonPodName } from './pod-template.js';
 export { isPodReady, isPodAvailable, targetNodeName } from './pod-state.js';
-export { compileSelector, parseSelectorString } from './selector.js';
 /**
  * Rollout controls (rollout-controls.md). `readRolloutControls(ds)` is the one reader of pause,
  * partition, node selector, progress deadline and auto-pause — spec fields on a `dlds`, annotations
@@ -26,7 +25,11 @@ export { compileSelector, parseSelectorString } from './selector.js';
 export { readRolloutControls, controlsSet, type RolloutControlsResult } from './rollout-controls.js';
 /** Status conditions (COND-*): the owned types, and what the shell writes on a terminal failure. */
 export { OWNED_CONDITION_TYPES, failedConditions, findCondition, statusAfterFailure } from './conditions.js';
-export { formatLabelSelector } from './label-selector.js';
+export {
+  compileSelector, selectorAdopts, formatLabelSelector, parseSelectorString,
+  type LabelSelector, type LabelSelectorRequirement, type SelectorStringResult, type SelectorResult,
+} from './label-selector.js';
+export { isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName } from './names.js';
 export { CRD_GROUP, CRD_PLURAL, CRD_VERSION, daemonSetApiVersion, daemonSetGroup, isDaemonlessResource, type ManagedResource } from './managed-resource.js';
 export { toDate, toRfc3339 } from './time.js';
 export * from './labels.js';

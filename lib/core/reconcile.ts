@@ -32,7 +32,7 @@ import { planHistory, planHistoryCleanup, revisionHash, revisionTemplate } from 
 import { isDaemonlessResource } from './managed-resource.js';
 import { controlsSet, defaultControls, hasControlAnnotation, planHolds, readRolloutControls } from './rollout-controls.js';
 import { computeRollingBudgets, planRollingUpdate, type RollingUpdateResult } from './rolling-update.js';
-import { compileSelector } from './selector.js';
+import { compileSelector } from './label-selector.js';
 import { computeStatus, isStatusChanged, storedStatus } from './status.js';
 import type {
   ControllerEvent,

@@ -19,7 +19,7 @@ import { labelsOf } from './objects.js';
 import type { NodeEligibility } from './placement.js';
 import { isPodDeleting, isPodTerminal, sortOldestFirst } from './pod-state.js';
 import { isPodUpdated } from './pod-version.js';
-import { compileSelector, parseSelectorString } from './selector.js';
+import { compileSelector, parseSelectorString } from './label-selector.js';
 import type { HeldNode, HoldReason, RolloutControls, ValidationProblem } from './types.js';
 
 /** Where the controls of a DaemonSet live: spec fields (`dlds`) or annotations (native apps/v1). */

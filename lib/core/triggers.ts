@@ -9,7 +9,7 @@ import { canonicalJson, jsonEqual } from './canonical-json.js';
 import { controllerRefOf, isBeingDeleted, labelsOf } from './objects.js';
 import { nodeShouldRunDaemonPod } from './placement.js';
 import { isPodReady } from './pod-state.js';
-import { compileSelector } from './selector.js';
+import { compileSelector } from './label-selector.js';
 
 type Owned = V1Pod | V1ControllerRevision;
 

@@ -4,7 +4,7 @@
  */
 import type { IntOrString, V1DaemonSet } from '@kubernetes/client-node';
 import { parsePercent } from './int-or-percent.js';
-import { compileSelector } from './selector.js';
+import { compileSelector } from './label-selector.js';
 import type { ValidationProblem } from './types.js';
 
 /**

@@ -15,7 +15,7 @@
  * could never have produced (invalid DNS names, several controller references, owners without a
  * uid) are refused instead, so that nothing is enqueued for them.
  */
-import { daemonSetGroup, type ManagedResource } from '../core/index.js';
+import { daemonSetGroup, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, type ManagedResource } from '../core/index.js';
 import { dedupId } from './identity.js';
 import type { FanoutRequest, FanoutScope, MappingResult, ObjectEvent, ObjectSummary, OwnerReference, ReconcileRequest, Taint } from './types.js';
 
@@ -35,18 +35,6 @@ export type MapResult = ({ readonly ok: true } & MappingResult) | { readonly ok:
 /** API group of the managed DaemonSet resource. */
 export const MANAGED_GROUP: Readonly<Record<ManagedResource, string>> = { native: daemonSetGroup('native'), crd: daemonSetGroup('crd') };
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-export const isDnsLabel = (s: string): boolean => s.length <= 63 && DNS_LABEL.test(s);
-export const isDnsSubdomain = (s: string): boolean => s.length <= 253 && DNS_SUBDOMAIN.test(s);
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const isLabelKey = (k: string): boolean => {
-  const slash = k.indexOf('/');
-  const name = slash < 0 ? k : k.slice(slash + 1);
-  const prefix = slash < 0 ? null : k.slice(0, slash);
-  return name.length <= 63 && LABEL_NAME.test(name) && (prefix === null || isDnsSubdomain(prefix));
-};
 
 class Rejected extends Error {}
 
@@ -125,7 +113,7 @@ const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<stri
 
 function validatedLabels(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   for (const [k, v] of Object.entries(labels)) {
-    if (!isLabelKey(k) || v.length > 63 || !LABEL_VALUE.test(v)) throw new Rejected(`invalid label ${JSON.stringify(k)}`);
+    if (!isQualifiedName(k) || !isLabelValue(v)) throw new Rejected(`invalid label ${JSON.stringify(k)}`);
   }
   return labels;
 }

@@ -4,6 +4,7 @@
  * The keys and reconcile requests they map to are declared here too: the shell (lib/app) and the
  * queue adapters import them from this module.
  */
+import type { LabelSelector } from '../core/label-selector.js';
 
 /** A DaemonSet key: "namespace/name". Keys are hints; a reconcile always reads live state. */
 export type DaemonSetKey = string;
@@ -69,16 +70,6 @@ export interface ObjectEvent {
   readonly identity: string;
 }
 
-export interface LabelSelectorRequirement {
-  readonly key: string;
-  readonly operator: string;
-  readonly values?: readonly string[] | undefined;
-}
-
-export interface LabelSelector {
-  readonly matchLabels?: Readonly<Record<string, string>> | undefined;
-  readonly matchExpressions?: readonly LabelSelectorRequirement[] | undefined;
-}
 
 /**
  * A request to reconcile a set of DaemonSets that only a DaemonSet list can name. The webhook sends
@@ -108,6 +99,8 @@ export interface MappingResult {
 }
 
 /** A DaemonSet as the fan-out expansion and the resync see it. */
+export type { LabelSelector, LabelSelectorRequirement } from '../core/label-selector.js';
+
 export interface DaemonSetSummary {
   readonly key: DaemonSetKey;
   readonly namespace: string;

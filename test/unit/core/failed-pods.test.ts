@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FAILED_POD_BACKOFF_ANNOTATION, plan, type Plan } from '../../../lib/core/index.js';
 import { claimObjects } from '../../../lib/core/ownership.js';
 import { groupPodsByNode } from '../../../lib/core/group-by-node.js';
-import { compileSelector } from '../../../lib/core/selector.js';
+import { compileSelector } from '../../../lib/core/label-selector.js';
 import { at, T0 } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
 import { L1, L2 } from '../../builders/labels.js';

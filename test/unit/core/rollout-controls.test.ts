@@ -15,7 +15,7 @@ import {
   ROLLOUT_PAUSED_ANNOTATION,
   type Plan,
 } from '../../../lib/core/index.js';
-import { compileSelector } from '../../../lib/core/selector.js';
+import { compileSelector } from '../../../lib/core/label-selector.js';
 import { at, T0 } from '../../builders/clock.js';
 import { daemonSet, type DaemonSetBuilder } from '../../builders/daemon-set.js';
 import { node, nodes } from '../../builders/node.js';
