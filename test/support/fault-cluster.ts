@@ -1,6 +1,7 @@
 /**
- * A fault layer between `MemoryCluster` (the client, which translates errors exactly as
- * `KubeCluster` does) and `MemoryApiServer`. Per call it can:
+ * A fault layer between the client-node API objects that the real `KubeCluster` calls
+ * (memory-clients.ts) and `MemoryApiServer`: what it throws, the adapter sees as it would see the
+ * API server's answer or a failed connection. Per call it can:
  * - fail before the server sees the call: 429 TooManyRequests, 500 InternalError, 503
  *   ServiceUnavailable, 504 Timeout, a client-side timeout or a dropped connection (no HTTP code),
  *   or an API server restart (every call refused for a while);
@@ -11,7 +12,7 @@
  *   session fails without reaching it (nothing after the k-th write happens).
  * Every decision comes from a seeded PRNG, so a run is reproducible from its seed.
  */
-import { FakeApiException, MemoryApiServer, WRITE_OPS, type CallInfo, type RawApi, type RawOp } from './memory-cluster.js';
+import { apiException, expired, MemoryApiServer, WRITE_OPS, type CallInfo, type RawApi, type RawOp } from './memory-api-server.js';
 
 /** mulberry32: a small, fast, seedable PRNG. */
 export function prng(seed: number): () => number {
@@ -49,12 +50,12 @@ export class FunctionDied extends Error {
   }
 }
 
-/** A connection-level failure: no HTTP status (code 0 → transient). */
-class ConnectionError extends Error {
-  constructor(message: string, readonly errno: string) {
-    super(message);
-    this.name = 'FetchError';
-  }
+/**
+ * A connection-level failure as client-node surfaces it: undici's fetch rejects with a TypeError
+ * "fetch failed" whose cause carries the socket error code; there is no HTTP status.
+ */
+function connectionError(message: string, errno: string): Error {
+  return new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code: errno }) });
 }
 
 /** What the layer did to one session. */
@@ -103,12 +104,12 @@ export class FaultInjector {
         if (this.#outage > 0 && r.restart > 0) {
           this.#outage -= 1;
           note('restart');
-          throw new ConnectionError('connect ECONNREFUSED 127.0.0.1:6443', 'ECONNREFUSED');
+          throw connectionError('connect ECONNREFUSED 127.0.0.1:6443', 'ECONNREFUSED');
         }
         if (r.restart > 0 && this.random() < r.restart) {
           this.#outage = 1 + Math.floor(this.random() * 4);
           note('restart');
-          throw new ConnectionError('socket hang up', 'ECONNRESET');
+          throw connectionError('socket hang up', 'ECONNRESET');
         }
         if (r.fail > 0 && this.random() < r.fail) throw this.#failure(note);
         const continued = info?.continued === true;
@@ -116,7 +117,7 @@ export class FaultInjector {
           note('expired-continue');
           state.lists[op] = false;
           state.truncated = true;
-          throw new FakeApiException(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
+          throw expired();
         }
         const previous = this.server.currentSession;
         this.server.currentSession = session;
@@ -139,7 +140,7 @@ export class FaultInjector {
           }
           if (r.lostResponse > 0 && this.random() < r.lostResponse) {
             note('lost-response');
-            throw this.random() < 0.5 ? new ConnectionError('read ECONNRESET', 'ECONNRESET') : new FakeApiException(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout');
+            throw this.random() < 0.5 ? connectionError('read ECONNRESET', 'ECONNRESET') : apiException(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout');
           }
         }
         return result;
@@ -150,12 +151,12 @@ export class FaultInjector {
   #failure(note: (kind: string) => void): Error {
     const k = Math.floor(this.random() * 6);
     switch (k) {
-      case 0: note('429'); return new FakeApiException(429, 'TooManyRequests', 'Too many requests, please try again later.');
-      case 1: note('500'); return new FakeApiException(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out');
-      case 2: note('503'); return new FakeApiException(503, 'ServiceUnavailable', 'The server is currently unable to handle the request');
-      case 3: note('504'); return new FakeApiException(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout');
-      case 4: note('timeout'); return new ConnectionError('The operation was aborted due to timeout', 'ETIMEDOUT');
-      default: note('dropped'); return new ConnectionError('socket hang up', 'ECONNRESET');
+      case 0: note('429'); return apiException(429, 'TooManyRequests', 'Too many requests, please try again later.');
+      case 1: note('500'); return apiException(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out');
+      case 2: note('503'); return apiException(503, 'ServiceUnavailable', 'The server is currently unable to handle the request');
+      case 3: note('504'); return apiException(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout');
+      case 4: note('timeout'); return connectionError('Headers Timeout Error', 'UND_ERR_HEADERS_TIMEOUT');
+      default: note('dropped'); return connectionError('socket hang up', 'ECONNRESET');
     }
   }
 }
@@ -187,8 +188,8 @@ export function scriptedApi(server: MemoryApiServer, session: number, script: (c
       if (dead) throw new FunctionDied(session);
       const write = WRITE_OPS.has(op);
       const fault = script({ op, continued: info?.continued === true, index: index++, writeIndex: write ? writeIndex++ : -1 });
-      if (fault === 'fail') throw new FakeApiException(503, 'ServiceUnavailable', 'The server is currently unable to handle the request');
-      if (fault === 'expire' && info?.continued === true) throw new FakeApiException(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
+      if (fault === 'fail') throw apiException(503, 'ServiceUnavailable', 'The server is currently unable to handle the request');
+      if (fault === 'expire' && info?.continued === true) throw expired();
       const previous = server.currentSession;
       server.currentSession = session;
       let result: T;
@@ -201,7 +202,7 @@ export function scriptedApi(server: MemoryApiServer, session: number, script: (c
         dead = true;
         throw new FunctionDied(session);
       }
-      if (write && fault === 'lose') throw new ConnectionError('read ECONNRESET', 'ECONNRESET');
+      if (write && fault === 'lose') throw connectionError('read ECONNRESET', 'ECONNRESET');
       return result;
     },
   };

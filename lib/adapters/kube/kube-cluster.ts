@@ -37,16 +37,32 @@ const PAGE = 500;
 const patchOptions = (kind: PatchKind) =>
   setHeaderOptions('Content-Type', kind === 'strategic' ? PatchStrategy.StrategicMergePatch : PatchStrategy.MergePatch);
 
+/**
+ * The client-node API calls the adapter makes, and nothing else: real API objects fit, and so do
+ * the in-memory ones of the fault-injection tests, which must then answer each of these calls.
+ */
+export type CoreClient = Pick<CoreV1Api, 'listNode' | 'listNamespacedPod' | 'createNamespacedPod' | 'deleteNamespacedPod' | 'patchNamespacedPod' | 'createNamespacedEvent'>;
+export type AppsClient = Pick<AppsV1Api,
+  | 'readNamespacedDaemonSet' | 'listDaemonSetForAllNamespaces' | 'replaceNamespacedDaemonSetStatus' | 'patchNamespacedDaemonSet'
+  | 'listNamespacedControllerRevision' | 'createNamespacedControllerRevision' | 'readNamespacedControllerRevision'
+  | 'patchNamespacedControllerRevision' | 'deleteNamespacedControllerRevision'>;
+export type CustomClient = Pick<CustomObjectsApi, 'getNamespacedCustomObject' | 'listClusterCustomObject' | 'replaceNamespacedCustomObjectStatus' | 'patchNamespacedCustomObject'>;
+export interface KubeClients {
+  readonly core: CoreClient;
+  readonly apps: AppsClient;
+  readonly custom: CustomClient;
+}
+
 export class KubeCluster implements ClusterApi {
   readonly counters: ApiCounters = { reads: 0, writes: 0 };
   readonly managedResource: ManagedResource;
-  private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
-  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreClient;
+  private readonly apps: AppsClient;
+  private readonly custom: CustomClient;
   private readonly pageSize: number;
   private readonly component: string;
 
-  constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: { core: CoreV1Api; apps: AppsV1Api; custom: CustomObjectsApi }) {
+  constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: KubeClients) {
     this.managedResource = options.managedResource ?? 'native';
     this.pageSize = options.pageSize ?? PAGE;
     this.component = options.component ?? 'daemonless';

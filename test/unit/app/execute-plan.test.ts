@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { executePlan } from '../../../lib/app/execute-plan.js';
 import { plan, type V1ControllerRevision } from '../../../lib/core/index.js';
-import { MemoryApiServer, MemoryCluster } from '../../support/memory-cluster.js';
+import { MemoryApiServer } from '../../support/memory-api-server.js';
+import { MemoryKubeCluster } from '../../support/memory-clients.js';
 import { T0 } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
 import { node } from '../../builders/node.js';
@@ -28,7 +29,7 @@ describe('executePlan() — history', () => {
     const stored = server.createRevision(ds.metadata?.namespace ?? '', { ...planned, data: withoutNulls(planned.data) as object });
     const first = server.writes.length;
 
-    const result = await executePlan(new MemoryCluster(server), ds, p, OPTIONS);
+    const result = await executePlan(new MemoryKubeCluster(server), ds, p, OPTIONS);
 
     expect(result.errors).toEqual([]);
     expect(server.writes.slice(first).filter((w) => w.kind === 'ControllerRevision')).toEqual([]);

@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { CONTROLLER_REVISION_HASH_LABEL } from '../../../lib/core/index.js';
 import { NO_FAULTS, prng } from '../../support/fault-cluster.js';
-import { MemoryApiServer } from '../../support/memory-cluster.js';
+import { MemoryApiServer } from '../../support/memory-api-server.js';
 import {
   buildDaemonSet, buildNode, canonicalState, Clock, convergenceProblems, diffStates, dsKey, Env, NAMESPACE, viewOf, type DsSpec, type DsView,
 } from './harness.js';

@@ -1,7 +1,8 @@
 /**
- * Fault-injection harness: the real reconcile shell (`createReconciler`) against the in-memory API
- * server, through the fault layer, driven by a scenario of user changes, node churn, pod failures,
- * kubelet ticks and message deliveries (direct, or through `processRecord` and the in-process FIFO
+ * Fault-injection harness: the real reconcile shell (`createReconciler`) and the real Kubernetes
+ * adapter (`KubeCluster`, over client-node shaped API objects) against the in-memory API server,
+ * through the fault layer, driven by a scenario of user changes, node churn, pod failures, kubelet
+ * ticks and message deliveries (direct, or through `processRecord` and the in-process FIFO
  * queue). The architecture's invariants are checked after every step and every pass; violations
  * are collected (never thrown) so the checks themselves can be tested against sabotaged passes.
  *
@@ -21,7 +22,8 @@ import {
 } from '../../../lib/core/index.js';
 import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
 import { FaultInjector, NO_FAULTS, prng, type FaultRates } from '../../support/fault-cluster.js';
-import { MemoryApiServer, MemoryCluster, type ServerWrite } from '../../support/memory-cluster.js';
+import { MemoryApiServer, type ServerWrite } from '../../support/memory-api-server.js';
+import { MemoryKubeCluster } from '../../support/memory-clients.js';
 import { T0 } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
 import { node as nodeBuilder } from '../../builders/node.js';
@@ -410,7 +412,7 @@ export interface PassResult {
 export class Env {
   readonly violations: Violation[] = [];
   readonly injector: FaultInjector;
-  readonly cluster: MemoryCluster;
+  readonly cluster: MemoryKubeCluster;
   readonly reconcile: ReconcileFn;
   /** Session id of the pass being started (set synchronously by `session()`). */
   #lastSession: number | null = null;
@@ -420,18 +422,14 @@ export class Env {
 
   constructor(readonly server: MemoryApiServer, readonly clock: Clock, readonly random: () => number, pageSize: number, placement: 'affinity' | 'nodeName') {
     this.injector = new FaultInjector(server, random);
-    const onSession = (id: number): void => {
-      this.#lastSession = id;
-    };
     const injector = this.injector;
-    class TrackedCluster extends MemoryCluster {
-      override session(): MemoryCluster {
-        const s = new MemoryCluster(this.server, this.options);
-        onSession(s.sessionId);
-        return s;
-      }
-    }
-    this.cluster = new TrackedCluster(server, { pageSize, rawFor: (id) => injector.rawFor(id) });
+    this.cluster = new MemoryKubeCluster(server, {
+      pageSize,
+      rawFor: (id) => injector.rawFor(id),
+      onSession: (id) => {
+        this.#lastSession = id;
+      },
+    });
     const planOptions: PlanOptions = { placement, failedPodBackoff: PLAN_OPTIONS_BACKOFF };
     const base = createReconciler({ cluster: this.cluster, planOptions, now: () => clock.date() });
     this.reconcile = (key, signal) => this.checked(key, () => base(key, signal));

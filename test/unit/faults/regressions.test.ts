@@ -7,7 +7,8 @@ import { TransientError } from '../../../lib/app/errors.js';
 import { createReconciler } from '../../../lib/app/reconcile-key.js';
 import { FAILED_POD_BACKOFF_ANNOTATION } from '../../../lib/core/index.js';
 import { scriptedApi, type ScriptedCall, type ScriptedFault } from '../../support/fault-cluster.js';
-import { MemoryApiServer, MemoryCluster, type MemoryClusterOptions } from '../../support/memory-cluster.js';
+import { MemoryApiServer } from '../../support/memory-api-server.js';
+import { MemoryKubeCluster, type MemoryKubeClusterOptions } from '../../support/memory-clients.js';
 import {
   buildDaemonSet, buildNode, checkPass, checkPodsPerNode, Clock, convergenceProblems, dsKey, NAMESPACE, PLAN_OPTIONS_BACKOFF, viewOf,
   type DsSpec, type DsView, type Violation,
@@ -29,7 +30,7 @@ function cluster(nodes: number, ds: DsSpec) {
   /** One pass, optionally through a fault script; returns the invariant violations of the pass. */
   const pass = async (script?: (call: ScriptedCall) => ScriptedFault): Promise<{ violations: Violation[]; error?: unknown; writes: number }> => {
     let truncated = false;
-    const options: MemoryClusterOptions = script
+    const options: MemoryKubeClusterOptions = script
       ? {
         pageSize: 1,
         rawFor: (id) => scriptedApi(server, id, (c) => {
@@ -39,7 +40,7 @@ function cluster(nodes: number, ds: DsSpec) {
         }),
       }
       : { pageSize: 1 };
-    const reconcile = createReconciler({ cluster: new MemoryCluster(server, options), planOptions: { failedPodBackoff: PLAN_OPTIONS_BACKOFF }, now: () => clock.date() });
+    const reconcile = createReconciler({ cluster: new MemoryKubeCluster(server, options), planOptions: { failedPodBackoff: PLAN_OPTIONS_BACKOFF }, now: () => clock.date() });
     const before = view();
     const first = server.writes.length;
     let error: unknown;
@@ -82,6 +83,19 @@ const podsOn = (v: DsView, node: string) => v.byNode.get(node) ?? [];
 const live = (v: DsView) => [...v.byNode.values()].flat().filter((p) => !p.deleting && !p.terminal);
 
 describe('fault injection: named cases', () => {
+  it('a create in a namespace being deleted is ignored, as the adapter and upstream ignore it: the pass succeeds, creates nothing, and a replay changes nothing', async () => {
+    const c = cluster(2, spec(RU(1)));
+    c.server.terminating.add(NAMESPACE);
+    for (let i = 0; i < 2; i++) {
+      const r = await c.pass();
+      expect(r.error).toBeUndefined();
+      expect(r.violations).toEqual([]);
+    }
+    expect(c.server.pods.size).toBe(0);
+    expect(c.server.revisions.size).toBe(0);
+    expect(c.server.writes.filter((w) => w.op === 'createPod' || w.op === 'createRevision')).toEqual([]);
+  });
+
   it('a pod list cut short does not make a non-surge pass create a second pod next to a pod it did not see', async () => {
     const c = cluster(2, spec(RU(1)));
     await c.settle();

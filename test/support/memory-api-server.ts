@@ -1,24 +1,26 @@
 /**
- * An in-memory Kubernetes API server for the calls the reconcile shell makes, and a `ClusterApi`
- * client over it that mirrors `KubeCluster` exactly (same counters, paging, error translation and
- * idempotent outcomes). Tests drive the real shell (`createReconciler`) against it, optionally
- * through a fault layer (test/support/fault-cluster.ts) that sits between the client and the server.
+ * An in-memory Kubernetes API server for the calls the controller makes. Tests reach it through
+ * client-node shaped API objects (memory-clients.ts) handed to the real `KubeCluster`, so every
+ * answer goes through the adapter's own error translation; a fault layer (fault-cluster.ts) can
+ * sit between those objects and this server.
  *
  * Server semantics (what the real API server does for these calls):
  * - objects get uid, resourceVersion (one global counter), generation (DaemonSets) and a
  *   creationTimestamp with whole-second precision;
- * - lists filter by a label selector string (the format of `formatLabelSelector`), page with
- *   `limit`/`continue`, and serve every page from the snapshot taken by the first one (consistent
- *   lists); an unknown or expired continue token is 410 Expired;
- * - create of an existing name is 409 AlreadyExists; delete/patch of a missing object is 404;
- *   a delete whose `preconditions.uid` differs, a patch whose `metadata.uid` differs, and a status
- *   replace with a stale resourceVersion are 409 Conflict;
+ * - lists filter by a `labelSelector` string (parsed with the project's label-selector module; a
+ *   string it refuses is 400 BadRequest), page with `limit`/`continue`, and serve every page from
+ *   the snapshot taken by the first one (consistent lists); an unknown or expired continue token is
+ *   410 Expired;
+ * - create of an existing name is 409 AlreadyExists; a create in a namespace being deleted is
+ *   403 Forbidden with the cause NamespaceTerminating (the NamespaceLifecycle admission plugin);
+ *   delete/patch of a missing object is 404; a delete whose `preconditions.uid` differs, a patch
+ *   whose `metadata.uid` differs, and a status replace with a stale resourceVersion are 409 Conflict;
  * - strategic merge patches merge `metadata.ownerReferences` by uid (`$patch: delete` removes) and
  *   refuse a second controller reference (422 Invalid); merge patches follow RFC 7386;
  * - deleting a bound, non-terminal pod with a grace period sets deletionTimestamp; the simulated
  *   kubelet removes it later. Unbound and terminal pods go at once.
- * Errors are thrown as client-node's ApiException carries them: an Error with a numeric `code` and
- * a JSON `body` holding `{kind: 'Status', reason, code, message}`.
+ * Errors are thrown as client-node throws them for a non-2xx answer: an `ApiException` with the
+ * HTTP status as `code` and the API server's `Status` object, as JSON text, as `body`.
  *
  * The simulated scheduler and kubelet (`tick`) bind pods, start them and make them Ready after a
  * configurable number of ticks, and remove deleting pods once their grace period has passed.
@@ -33,72 +35,69 @@ import type {
   V1OwnerReference,
   V1Pod,
 } from '@kubernetes/client-node';
-import type { ApiCounters, ClusterApi, ClusterEvent, ListResult, PatchKind, WriteOutcome } from '../../lib/app/cluster-api.js';
-import { isAlreadyExists, isConflict, isGone, isNotFound, toClusterError } from '../../lib/adapters/kube/kube-errors.js';
-import { TEMPLATE_GENERATION_ANNOTATION } from '../../lib/core/index.js';
+import { ApiException } from '@kubernetes/client-node';
+import type { PatchKind } from '../../lib/app/cluster-api.js';
+import { compileSelector, parseLabelSelector, TEMPLATE_GENERATION_ANNOTATION } from '../../lib/core/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors as client-node surfaces them
 
-/** An ApiException-like error: numeric `code`, JSON `body` with a Kubernetes Status. */
-export class FakeApiException extends Error {
-  readonly body: string;
-  constructor(readonly code: number, reason: string, message: string) {
-    super(`HTTP-Code: ${code} Message: ${message}`);
-    this.name = 'ApiException';
-    this.body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
-  }
+/** What the API server puts in a Status' `details`. */
+export interface StatusDetails {
+  readonly name?: string;
+  readonly group?: string;
+  readonly kind?: string;
+  readonly causes?: readonly { readonly reason?: string; readonly message?: string; readonly field?: string }[];
 }
 
-const notFound = (kind: string, name: string) => new FakeApiException(404, 'NotFound', `${kind} "${name}" not found`);
-const alreadyExists = (kind: string, name: string) => new FakeApiException(409, 'AlreadyExists', `${kind} "${name}" already exists`);
-const conflict = (message: string) => new FakeApiException(409, 'Conflict', message);
-const invalid = (message: string) => new FakeApiException(422, 'Invalid', message);
-const expired = () => new FakeApiException(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
+/**
+ * The error client-node throws for a non-2xx answer: `ApiException` with the status code and the
+ * response text, a `Status` object as the API server writes it.
+ */
+export function apiException(code: number, reason: string, message: string, details?: StatusDetails): ApiException<string> {
+  const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+  return new ApiException(code, 'Unknown API Status Code!', JSON.stringify(status), { 'content-type': 'application/json' });
+}
+
+interface Resource {
+  readonly resource: string;
+  readonly group: string;
+}
+const PODS: Resource = { resource: 'pods', group: '' };
+const DAEMONSETS: Resource = { resource: 'daemonsets', group: 'apps' };
+const REVISIONS: Resource = { resource: 'controllerrevisions', group: 'apps' };
+const EVENTS: Resource = { resource: 'events', group: '' };
+
+/** `resource` as the API server names it in messages: `pods`, `daemonsets.apps`. */
+const resourceName = (r: Resource): string => (r.group === '' ? r.resource : `${r.resource}.${r.group}`);
+const detailsOf = (r: Resource, name: string): StatusDetails => ({ name, ...(r.group === '' ? {} : { group: r.group }), kind: r.resource });
+
+const notFound = (r: Resource, name: string) => apiException(404, 'NotFound', `${resourceName(r)} "${name}" not found`, detailsOf(r, name));
+const alreadyExists = (r: Resource, name: string) => apiException(409, 'AlreadyExists', `${resourceName(r)} "${name}" already exists`, detailsOf(r, name));
+const uidConflict = (r: Resource, name: string, want: string, got: string | undefined) =>
+  apiException(409, 'Conflict', `Precondition failed: UID in precondition: ${want}, UID in object meta: ${got ?? ''}`, detailsOf(r, name));
+const staleConflict = (r: Resource, name: string) => apiException(409, 'Conflict',
+  `Operation cannot be fulfilled on ${resourceName(r)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, detailsOf(r, name));
+const invalid = (kind: string, name: string, field: string, detail: string) =>
+  apiException(422, 'Invalid', `${kind} "${name}" is invalid: ${field}: ${detail}`, { name, kind, causes: [{ reason: 'FieldValueInvalid', message: detail, field }] });
+/** 410 on a continue token the server no longer holds. */
+export const expired = () => apiException(410, 'Expired',
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+const namespaceTerminating = (r: Resource, namespace: string, name: string) =>
+  apiException(403, 'Forbidden', `${resourceName(r)} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+    ...detailsOf(r, name), causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+  });
 
 // ---------------------------------------------------------------------------------------------
-// Label selectors (the string form `formatLabelSelector` renders)
+// Label selectors
 
-type Requirement = (labels: Readonly<Record<string, string>>) => boolean;
-
-/** Parses `k=v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, comma-separated. */
-export function parseLabelSelector(selector: string | undefined): Requirement {
-  if (selector === undefined || selector.trim() === '') return () => true;
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of selector) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(current.trim());
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current.trim());
-  const reqs: Requirement[] = parts.map((part) => {
-    let m = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(part);
-    if (m) {
-      const key = m[1] ?? '';
-      const values = new Set((m[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== ''));
-      return m[2] === 'in' ? (l) => l[key] !== undefined && values.has(l[key]) : (l) => l[key] === undefined || !values.has(l[key]);
-    }
-    m = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
-    if (m) {
-      const key = m[1] ?? '';
-      const value = m[3] ?? '';
-      return m[2] === '!=' ? (l) => l[key] !== value : (l) => l[key] === value;
-    }
-    if (part.startsWith('!')) {
-      const key = part.slice(1).trim();
-      return (l) => l[key] === undefined;
-    }
-    if (/^\S+$/.test(part)) return (l) => l[part] !== undefined;
-    throw new FakeApiException(400, 'BadRequest', `unable to parse requirement: ${part}`);
-  });
-  return (labels) => reqs.every((r) => r(labels));
+/** The predicate of a `labelSelector` query parameter; a string the API server would refuse is 400 BadRequest. */
+function selectorPredicate(selector: string | undefined): (labels: Readonly<Record<string, string>>) => boolean {
+  const parsed = parseLabelSelector(selector ?? '');
+  if (!parsed.ok) throw apiException(400, 'BadRequest', `unable to parse requirement: ${parsed.error}`);
+  const compiled = compileSelector(parsed.selector);
+  if (!compiled.ok) throw apiException(400, 'BadRequest', compiled.error);
+  return compiled.matches;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +167,7 @@ export const WRITE_OPS: ReadonlySet<RawOp> = new Set<RawOp>([
   'replaceDaemonSetStatus', 'patchDaemonSet', 'createPod', 'deletePod', 'patchPod', 'createRevision', 'patchRevision', 'deleteRevision', 'createEvent',
 ]);
 
-/** The REST calls of the API server that `MemoryCluster` makes (client-node's, simplified). */
+/** How the client objects reach the server (the fault layer implements this too). */
 export interface RawApi {
   call<T>(op: RawOp, run: (server: MemoryApiServer) => T, info?: CallInfo): Promise<T>;
 }
@@ -226,6 +225,8 @@ export class MemoryApiServer {
   readonly pods = new Map<string, V1Pod>();
   readonly revisions = new Map<string, V1ControllerRevision>();
   readonly events: RecordedEvent[] = [];
+  /** Namespaces being deleted (status.phase Terminating): creates in them are refused. */
+  readonly terminating = new Set<string>();
   /** Every write that reached the server, in order. */
   readonly writes: ServerWrite[] = [];
   /** The session whose calls are being served (set by the RawApi around each call). */
@@ -257,6 +258,11 @@ export class MemoryApiServer {
     return { ...clone(meta ?? {}), uid: `${kind.toLowerCase()}-uid-${this.#uid}`, resourceVersion: this.#nextRv(), creationTimestamp: this.#stamp() };
   }
 
+  /** NamespaceLifecycle admission: no new content in a namespace that is being deleted. */
+  #admitCreate(r: Resource, namespace: string, name: string): void {
+    if (this.terminating.has(namespace)) throw namespaceTerminating(r, namespace, name);
+  }
+
   #record(w: Omit<ServerWrite, 'session'>): void {
     this.writes.push({ ...w, session: this.currentSession });
   }
@@ -272,7 +278,7 @@ export class MemoryApiServer {
       items = held.items as T[];
       rv = held.rv;
     } else {
-      const matches = parseLabelSelector(opts.labelSelector);
+      const matches = selectorPredicate(opts.labelSelector);
       // Stored objects are never mutated (every change replaces them), so holding them is a snapshot.
       items = all().filter((o) => matches(o.metadata?.labels ?? {})).sort((a, b) => (key(a.metadata?.namespace ?? '', a.metadata?.name ?? '') < key(b.metadata?.namespace ?? '', b.metadata?.name ?? '') ? -1 : 1));
       rv = String(this.#rv);
@@ -291,7 +297,7 @@ export class MemoryApiServer {
 
   readDaemonSet(namespace: string, name: string): V1DaemonSet {
     const ds = this.daemonSets.get(key(namespace, name));
-    if (!ds) throw notFound('daemonsets.apps', name);
+    if (!ds) throw notFound(DAEMONSETS, name);
     return clone(ds);
   }
 
@@ -301,14 +307,12 @@ export class MemoryApiServer {
 
   replaceDaemonSetStatus(namespace: string, name: string, body: V1DaemonSet): V1DaemonSet {
     const ds = this.daemonSets.get(key(namespace, name));
-    if (!ds) throw notFound('daemonsets.apps', name);
-    if (body.metadata?.uid && body.metadata.uid !== ds.metadata?.uid) throw conflict(`Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: ${ds.metadata?.uid}`);
-    if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== ds.metadata?.resourceVersion) {
-      throw conflict(`Operation cannot be fulfilled on daemonsets.apps "${name}": the object has been modified; please apply your changes to the latest version and try again`);
-    }
+    if (!ds) throw notFound(DAEMONSETS, name);
+    if (body.metadata?.uid && body.metadata.uid !== ds.metadata?.uid) throw uidConflict(DAEMONSETS, name, body.metadata.uid, ds.metadata?.uid);
+    if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== ds.metadata?.resourceVersion) throw staleConflict(DAEMONSETS, name);
     const status = clone(body.status ?? {}) as V1DaemonSetStatus;
-    for (const [k, v] of Object.entries(status)) if (typeof v === 'number' && v < 0) throw invalid(`status.${k}: must be greater than or equal to 0`);
-    if ((status.collisionCount ?? 0) < (ds.status?.collisionCount ?? 0)) throw invalid('status.collisionCount: cannot be decremented');
+    for (const [k, v] of Object.entries(status)) if (typeof v === 'number' && v < 0) throw invalid('DaemonSet', name, `status.${k}`, 'must be greater than or equal to 0');
+    if ((status.collisionCount ?? 0) < (ds.status?.collisionCount ?? 0)) throw invalid('DaemonSet', name, 'status.collisionCount', 'cannot be decremented');
     const next: V1DaemonSet = { ...ds, status, metadata: { ...ds.metadata, resourceVersion: this.#nextRv() } };
     this.daemonSets.set(key(namespace, name), next);
     this.#record({ op: 'replaceDaemonSetStatus', kind: 'DaemonSet', namespace, name });
@@ -317,7 +321,7 @@ export class MemoryApiServer {
 
   patchDaemonSet(namespace: string, name: string, body: Record<string, unknown>): V1DaemonSet {
     const ds = this.daemonSets.get(key(namespace, name));
-    if (!ds) throw notFound('daemonsets.apps', name);
+    if (!ds) throw notFound(DAEMONSETS, name);
     const patched = mergePatch(ds, body) as V1DaemonSet;
     patched.metadata = { ...patched.metadata, resourceVersion: this.#nextRv() };
     if (JSON.stringify(patched.spec) !== JSON.stringify(ds.spec)) patched.metadata.generation = (ds.metadata?.generation ?? 1) + 1;
@@ -340,10 +344,11 @@ export class MemoryApiServer {
 
   createPod(namespace: string, body: V1Pod): V1Pod {
     const name = body.metadata?.name ?? '';
-    if (!name) throw invalid('metadata.name: Required value');
-    if (this.pods.has(key(namespace, name))) throw alreadyExists('pods', name);
+    if (!name) throw invalid('Pod', name, 'metadata.name', 'Required value');
+    this.#admitCreate(PODS, namespace, name);
+    if (this.pods.has(key(namespace, name))) throw alreadyExists(PODS, name);
     const controllers = (body.metadata?.ownerReferences ?? []).filter((r) => r.controller === true);
-    if (controllers.length > 1) throw invalid('metadata.ownerReferences: Only one reference can have Controller set to true');
+    if (controllers.length > 1) throw invalid('Pod', name, 'metadata.ownerReferences', 'Only one reference can have Controller set to true');
     const pod: V1Pod = { ...clone(body), metadata: { ...this.#newMeta(body.metadata, 'Pod'), namespace }, status: { phase: 'Pending' } };
     this.pods.set(key(namespace, name), pod);
     this.#sim.set(key(namespace, name), { createdTick: this.#tick, boundTick: pod.spec?.nodeName ? this.#tick : null, deletedTick: null });
@@ -354,10 +359,8 @@ export class MemoryApiServer {
   deletePod(namespace: string, name: string, preconditionUid: string | undefined): V1Pod {
     const k = key(namespace, name);
     const pod = this.pods.get(k);
-    if (!pod) throw notFound('pods', name);
-    if (preconditionUid && preconditionUid !== pod.metadata?.uid) {
-      throw conflict(`Precondition failed: UID in precondition: ${preconditionUid}, UID in object meta: ${pod.metadata?.uid}`);
-    }
+    if (!pod) throw notFound(PODS, name);
+    if (preconditionUid && preconditionUid !== pod.metadata?.uid) throw uidConflict(PODS, name, preconditionUid, pod.metadata?.uid);
     const before = clone(pod);
     const terminal = pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
     const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
@@ -377,18 +380,16 @@ export class MemoryApiServer {
   patchPod(namespace: string, name: string, body: Record<string, unknown>, strategy: PatchKind): V1Pod {
     const k = key(namespace, name);
     const pod = this.pods.get(k);
-    if (!pod) throw notFound('pods', name);
-    const next = this.#patchObject(pod, body, strategy, 'pods');
+    if (!pod) throw notFound(PODS, name);
+    const next = this.#patchObject(pod, body, strategy, PODS, 'Pod');
     this.pods.set(k, next);
     this.#record({ op: 'patchPod', kind: 'Pod', namespace, name });
     return clone(next);
   }
 
-  #patchObject<T extends { metadata?: V1ObjectMeta }>(obj: T, body: Record<string, unknown>, strategy: PatchKind, resource: string): T {
+  #patchObject<T extends { metadata?: V1ObjectMeta }>(obj: T, body: Record<string, unknown>, strategy: PatchKind, resource: Resource, kind: string): T {
     const uid = (body['metadata'] as { uid?: string } | undefined)?.uid;
-    if (uid !== undefined && uid !== obj.metadata?.uid) {
-      throw conflict(`Precondition failed: UID in precondition: ${uid}, UID in object meta: ${obj.metadata?.uid}`);
-    }
+    if (uid !== undefined && uid !== obj.metadata?.uid) throw uidConflict(resource, obj.metadata?.name ?? '', uid, obj.metadata?.uid);
     let next: T;
     if (strategy === 'strategic') {
       const { metadata: _m, ...rest } = body;
@@ -400,7 +401,7 @@ export class MemoryApiServer {
     // Immutable identity fields.
     next.metadata = { ...next.metadata, name: obj.metadata?.name, namespace: obj.metadata?.namespace, uid: obj.metadata?.uid, creationTimestamp: obj.metadata?.creationTimestamp, resourceVersion: this.#nextRv() };
     const controllers = (next.metadata.ownerReferences ?? []).filter((r) => r.controller === true);
-    if (controllers.length > 1) throw invalid(`${resource} "${obj.metadata?.name}": metadata.ownerReferences: Only one reference can have Controller set to true`);
+    if (controllers.length > 1) throw invalid(kind, obj.metadata?.name ?? '', 'metadata.ownerReferences', 'Only one reference can have Controller set to true');
     return next;
   }
 
@@ -412,7 +413,8 @@ export class MemoryApiServer {
 
   createRevision(namespace: string, body: V1ControllerRevision): V1ControllerRevision {
     const name = body.metadata?.name ?? '';
-    if (this.revisions.has(key(namespace, name))) throw alreadyExists('controllerrevisions.apps', name);
+    this.#admitCreate(REVISIONS, namespace, name);
+    if (this.revisions.has(key(namespace, name))) throw alreadyExists(REVISIONS, name);
     const rev: V1ControllerRevision = { ...clone(body), metadata: { ...this.#newMeta(body.metadata, 'ControllerRevision'), namespace } };
     this.revisions.set(key(namespace, name), rev);
     this.#record({ op: 'createRevision', kind: 'ControllerRevision', namespace, name });
@@ -421,14 +423,14 @@ export class MemoryApiServer {
 
   readRevision(namespace: string, name: string): V1ControllerRevision {
     const rev = this.revisions.get(key(namespace, name));
-    if (!rev) throw notFound('controllerrevisions.apps', name);
+    if (!rev) throw notFound(REVISIONS, name);
     return clone(rev);
   }
 
   patchRevision(namespace: string, name: string, body: Record<string, unknown>, strategy: PatchKind): V1ControllerRevision {
     const rev = this.revisions.get(key(namespace, name));
-    if (!rev) throw notFound('controllerrevisions.apps', name);
-    const next = this.#patchObject(rev, body, strategy, 'controllerrevisions.apps');
+    if (!rev) throw notFound(REVISIONS, name);
+    const next = this.#patchObject(rev, body, strategy, REVISIONS, 'ControllerRevision');
     this.revisions.set(key(namespace, name), next);
     this.#record({ op: 'patchRevision', kind: 'ControllerRevision', namespace, name });
     return clone(next);
@@ -436,10 +438,8 @@ export class MemoryApiServer {
 
   deleteRevision(namespace: string, name: string, preconditionUid: string | undefined): void {
     const rev = this.revisions.get(key(namespace, name));
-    if (!rev) throw notFound('controllerrevisions.apps', name);
-    if (preconditionUid && preconditionUid !== rev.metadata?.uid) {
-      throw conflict(`Precondition failed: UID in precondition: ${preconditionUid}, UID in object meta: ${rev.metadata?.uid}`);
-    }
+    if (!rev) throw notFound(REVISIONS, name);
+    if (preconditionUid && preconditionUid !== rev.metadata?.uid) throw uidConflict(REVISIONS, name, preconditionUid, rev.metadata?.uid);
     this.revisions.delete(key(namespace, name));
     this.#record({ op: 'deleteRevision', kind: 'ControllerRevision', namespace, name });
   }
@@ -447,6 +447,7 @@ export class MemoryApiServer {
   // ---- Events ----
 
   createEvent(namespace: string, body: CoreV1Event): CoreV1Event {
+    this.#admitCreate(EVENTS, namespace, body.metadata?.name ?? body.metadata?.generateName ?? '');
     this.events.push({ namespace, involved: body.involvedObject.name ?? '', type: body.type ?? '', reason: body.reason ?? '', message: body.message ?? '' });
     this.#record({ op: 'createEvent', kind: 'Event', namespace, name: body.involvedObject.name ?? '' });
     return body;
@@ -578,6 +579,7 @@ export class MemoryApiServer {
     for (const [k, v] of this.nodes) copy.nodes.set(k, clone(v));
     for (const [k, v] of this.pods) copy.pods.set(k, clone(v));
     for (const [k, v] of this.revisions) copy.revisions.set(k, clone(v));
+    for (const ns of this.terminating) copy.terminating.add(ns);
     copy.#rv = this.#rv;
     copy.#uid = this.#uid;
     copy.#tick = this.#tick;
@@ -586,13 +588,12 @@ export class MemoryApiServer {
   }
 }
 
-/** A RawApi that serves every call straight from the server (no faults), tagging the session. */
-export function directApi(server: MemoryApiServer): RawApi & { session: number | null } {
+/** A RawApi that serves every call of one session straight from the server (no faults). */
+export function directApi(server: MemoryApiServer, session: number | null): RawApi {
   return {
-    session: null,
     async call<T>(_op: RawOp, run: (s: MemoryApiServer) => T): Promise<T> {
       const previous = server.currentSession;
-      server.currentSession = this.session;
+      server.currentSession = session;
       try {
         return run(server);
       } finally {
@@ -600,214 +601,4 @@ export function directApi(server: MemoryApiServer): RawApi & { session: number |
       }
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The client: KubeCluster's contract over a RawApi
-
-export interface MemoryClusterOptions {
-  /** Page size for LISTs (KubeCluster: 500); small values exercise continue tokens. */
-  readonly pageSize?: number;
-  /** Builds the RawApi of a new session (the fault layer hooks in here). */
-  readonly rawFor?: (session: number) => RawApi;
-}
-
-let sessionSeq = 0;
-
-/**
- * `ClusterApi` over the in-memory server, mirroring `KubeCluster` call for call: reads and writes
- * counted the same way, lists paged with a 410 on a continue token ending the list incomplete,
- * AlreadyExists/NotFound (and a UID-precondition conflict on delete) as 'already-done', every other
- * failure through `toClusterError` (TransientError / TerminalError).
- */
-export class MemoryCluster implements ClusterApi {
-  readonly counters: ApiCounters = { reads: 0, writes: 0 };
-  readonly sessionId: number;
-  private readonly raw: RawApi;
-  private readonly pageSize: number;
-
-  constructor(readonly server: MemoryApiServer, readonly options: MemoryClusterOptions = {}, sessionId?: number) {
-    this.sessionId = sessionId ?? (sessionSeq += 1);
-    this.pageSize = options.pageSize ?? 500;
-    if (options.rawFor) {
-      this.raw = options.rawFor(this.sessionId);
-    } else {
-      const api = directApi(server);
-      api.session = this.sessionId;
-      this.raw = api;
-    }
-  }
-
-  session(): MemoryCluster {
-    return new MemoryCluster(this.server, this.options);
-  }
-
-  private async read<T>(what: string, op: RawOp, run: (s: MemoryApiServer) => T): Promise<T> {
-    this.counters.reads++;
-    try {
-      return await this.raw.call(op, run);
-    } catch (e) {
-      throw toClusterError(e, what);
-    }
-  }
-
-  private async write<T>(what: string, op: RawOp, run: (s: MemoryApiServer) => T): Promise<T> {
-    this.counters.writes++;
-    try {
-      return await this.raw.call(op, run);
-    } catch (e) {
-      throw toClusterError(e, what);
-    }
-  }
-
-  private async listAll<T>(what: string, op: RawOp, page: (s: MemoryApiServer, opts: ListOptions) => Page<T>, labelSelector?: string): Promise<ListResult<T>> {
-    const items: T[] = [];
-    let cont: string | undefined;
-    do {
-      this.counters.reads++;
-      let res: Page<T>;
-      const opts: ListOptions = { labelSelector, limit: this.pageSize, _continue: cont };
-      try {
-        res = await this.raw.call(op, (s) => page(s, opts), { continued: cont !== undefined });
-      } catch (e) {
-        if (cont && isGone(e)) return { items, complete: false };
-        throw toClusterError(e, what);
-      }
-      items.push(...res.items);
-      cont = res.metadata._continue || undefined;
-    } while (cont);
-    return { items, complete: true };
-  }
-
-  async getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | null> {
-    this.counters.reads++;
-    try {
-      return await this.raw.call('readDaemonSet', (s) => s.readDaemonSet(namespace, name));
-    } catch (e) {
-      if (isNotFound(e)) return null;
-      throw toClusterError(e, `get daemonset ${namespace}/${name}`);
-    }
-  }
-
-  async listDaemonSets(): Promise<ListResult<V1DaemonSet>> {
-    return this.listAll('list daemonsets', 'listDaemonSets', (s, o) => s.listDaemonSets(o));
-  }
-
-  async replaceDaemonSetStatus(ds: V1DaemonSet, status: V1DaemonSetStatus): Promise<V1DaemonSet> {
-    const namespace = ds.metadata?.namespace ?? 'default';
-    const name = ds.metadata?.name ?? '';
-    const body = { ...clone(ds), status: clone(status) };
-    return this.write(`update status of daemonset ${namespace}/${name}`, 'replaceDaemonSetStatus', (s) => s.replaceDaemonSetStatus(namespace, name, body));
-  }
-
-  async listNodes(): Promise<ListResult<V1Node>> {
-    return this.listAll('list nodes', 'listNodes', (s, o) => s.listNodes(o));
-  }
-
-  async listPods(namespace: string, labelSelector?: string): Promise<ListResult<V1Pod>> {
-    return this.listAll(`list pods in ${namespace}`, 'listPods', (s, o) => s.listPods(namespace, o), labelSelector);
-  }
-
-  async createPod(pod: V1Pod): Promise<WriteOutcome> {
-    const namespace = pod.metadata?.namespace ?? 'default';
-    this.counters.writes++;
-    try {
-      const body = clone(pod);
-      await this.raw.call('createPod', (s) => s.createPod(namespace, body));
-      return 'done';
-    } catch (e) {
-      if (isAlreadyExists(e)) return 'already-done';
-      throw toClusterError(e, `create pod ${namespace}/${pod.metadata?.name}`);
-    }
-  }
-
-  async deletePod(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      await this.raw.call('deletePod', (s) => s.deletePod(namespace, name, uid));
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e) || (uid && isConflict(e))) return 'already-done';
-      throw toClusterError(e, `delete pod ${namespace}/${name}`);
-    }
-  }
-
-  async patchPod(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      const copy = clone(body) as Record<string, unknown>;
-      await this.raw.call('patchPod', (s) => s.patchPod(namespace, name, copy, strategy));
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e)) return 'already-done';
-      throw toClusterError(e, `patch pod ${namespace}/${name}`);
-    }
-  }
-
-  async patchDaemonSetMetadata(namespace: string, name: string, metadata: object): Promise<void> {
-    const body = { metadata: clone(metadata) };
-    await this.write(`patch daemonset ${namespace}/${name}`, 'patchDaemonSet', (s) => s.patchDaemonSet(namespace, name, body));
-  }
-
-  async listRevisions(namespace: string, labelSelector?: string): Promise<ListResult<V1ControllerRevision>> {
-    return this.listAll(`list controllerrevisions in ${namespace}`, 'listRevisions', (s, o) => s.listRevisions(namespace, o), labelSelector);
-  }
-
-  async createRevision(rev: V1ControllerRevision): Promise<{ outcome: WriteOutcome; existing?: V1ControllerRevision }> {
-    const namespace = rev.metadata?.namespace ?? 'default';
-    const name = rev.metadata?.name ?? '';
-    this.counters.writes++;
-    try {
-      const body = clone(rev);
-      await this.raw.call('createRevision', (s) => s.createRevision(namespace, body));
-      return { outcome: 'done' };
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw toClusterError(e, `create controllerrevision ${namespace}/${name}`);
-      const existing = await this.read(`get controllerrevision ${namespace}/${name}`, 'readRevision', (s) => s.readRevision(namespace, name));
-      return { outcome: 'already-done', existing };
-    }
-  }
-
-  async patchRevision(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      const copy = clone(body) as Record<string, unknown>;
-      await this.raw.call('patchRevision', (s) => s.patchRevision(namespace, name, copy, strategy));
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e)) return 'already-done';
-      throw toClusterError(e, `patch controllerrevision ${namespace}/${name}`);
-    }
-  }
-
-  async deleteRevision(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      await this.raw.call('deleteRevision', (s) => s.deleteRevision(namespace, name, uid));
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e) || (uid && isConflict(e))) return 'already-done';
-      throw toClusterError(e, `delete controllerrevision ${namespace}/${name}`);
-    }
-  }
-
-  async recordEvent(involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, event: ClusterEvent, now: Date): Promise<boolean> {
-    this.counters.writes++;
-    try {
-      const body: CoreV1Event = {
-        metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
-        involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, namespace: involved.namespace, name: involved.name, uid: involved.uid },
-        type: event.type,
-        reason: event.reason,
-        message: event.message,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      };
-      await this.raw.call('createEvent', (s) => s.createEvent(involved.namespace, body));
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }

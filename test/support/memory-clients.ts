@@ -1,0 +1,149 @@
+/**
+ * client-node API objects (the `CoreV1Api`, `AppsV1Api` and `CustomObjectsApi` calls `KubeCluster`
+ * makes) over the in-memory API server, and the real `KubeCluster` over them. Nothing here
+ * translates errors or decides outcomes: the server throws what client-node throws for the API
+ * server's answer (`ApiException` with the status code and the Status body), and the adapter's own
+ * code turns that into outcomes and the shell's error classes, as it does in production.
+ *
+ * Each reconcile pass (`session()`) gets client objects of its own over `rawFor(session)`, so that a
+ * fault layer can tell the passes apart (which pass wrote what, which pass died).
+ */
+import {
+  HttpMethod,
+  KubeConfig,
+  RequestContext,
+  type ConfigurationOptions,
+  type V1Status,
+} from '@kubernetes/client-node';
+import type { PatchKind } from '../../lib/app/cluster-api.js';
+import { KubeCluster, type AppsClient, type CoreClient, type CustomClient, type KubeClients, type KubeClusterOptions } from '../../lib/adapters/kube/kube-cluster.js';
+import { CRD_GROUP, CRD_PLURAL, CRD_VERSION } from '../../lib/core/managed-resource.js';
+import { apiException, directApi, type ListOptions, type MemoryApiServer, type RawApi } from './memory-api-server.js';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** What a successful DELETE of a ControllerRevision answers. */
+const SUCCESS: V1Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' };
+
+/**
+ * The patch format a call asks for: client-node sends it as the Content-Type header, set by the
+ * request's middleware (`setHeaderOptions`). Anything else is refused as the API server refuses it.
+ */
+async function patchFormat(options: ConfigurationOptions | undefined, strategicAllowed: boolean): Promise<PatchKind> {
+  const request = new RequestContext('https://memory.invalid', HttpMethod.PATCH);
+  for (const m of options?.middleware ?? []) await m.pre(request).toPromise();
+  const type = request.getHeaders()['Content-Type'];
+  if (type === 'application/merge-patch+json') return 'merge';
+  if (type === 'application/strategic-merge-patch+json' && strategicAllowed) return 'strategic';
+  throw apiException(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${strategicAllowed ? ', application/strategic-merge-patch+json' : ''}`);
+}
+
+const listOptions = (p: { labelSelector?: string; limit?: number; _continue?: string }): ListOptions =>
+  ({ labelSelector: p.labelSelector, limit: p.limit, _continue: p._continue });
+const continued = (p: { _continue?: string }) => ({ continued: p._continue !== undefined && p._continue !== '' });
+
+/** Only the CRD's own resource exists among the custom objects. */
+function requireCrd(p: { group: string; version: string; plural: string }): void {
+  if (p.group !== CRD_GROUP || p.version !== CRD_VERSION || p.plural !== CRD_PLURAL) {
+    throw apiException(404, 'NotFound', 'the server could not find the requested resource');
+  }
+}
+
+/** client-node shaped API objects whose every call reaches `server` through `raw`. */
+export function memoryClients(raw: RawApi): KubeClients {
+  const core: CoreClient = {
+    listNode: async (p = {}) => raw.call('listNodes', (s) => s.listNodes(listOptions(p)), continued(p)),
+    listNamespacedPod: async (p) => raw.call('listPods', (s) => s.listPods(p.namespace, listOptions(p)), continued(p)),
+    createNamespacedPod: async (p) => {
+      const body = clone(p.body);
+      return raw.call('createPod', (s) => s.createPod(p.namespace, body));
+    },
+    deleteNamespacedPod: async (p) => raw.call('deletePod', (s) => s.deletePod(p.namespace, p.name, p.body?.preconditions?.uid)),
+    patchNamespacedPod: async (p, options) => {
+      const body = clone(p.body) as Record<string, unknown>;
+      const format = await patchFormat(options, true);
+      return raw.call('patchPod', (s) => s.patchPod(p.namespace, p.name, body, format));
+    },
+    createNamespacedEvent: async (p) => {
+      const body = clone(p.body);
+      return raw.call('createEvent', (s) => s.createEvent(p.namespace, body));
+    },
+  };
+  const apps: AppsClient = {
+    readNamespacedDaemonSet: async (p) => raw.call('readDaemonSet', (s) => s.readDaemonSet(p.namespace, p.name)),
+    listDaemonSetForAllNamespaces: async (p = {}) => raw.call('listDaemonSets', (s) => s.listDaemonSets(listOptions(p)), continued(p)),
+    replaceNamespacedDaemonSetStatus: async (p) => {
+      const body = clone(p.body);
+      return raw.call('replaceDaemonSetStatus', (s) => s.replaceDaemonSetStatus(p.namespace, p.name, body));
+    },
+    patchNamespacedDaemonSet: async (p, options) => {
+      const body = clone(p.body) as Record<string, unknown>;
+      if ((await patchFormat(options, true)) !== 'merge') throw new Error('memory API server: DaemonSets are only merge-patched');
+      return raw.call('patchDaemonSet', (s) => s.patchDaemonSet(p.namespace, p.name, body));
+    },
+    listNamespacedControllerRevision: async (p) => raw.call('listRevisions', (s) => s.listRevisions(p.namespace, listOptions(p)), continued(p)),
+    createNamespacedControllerRevision: async (p) => {
+      const body = clone(p.body);
+      return raw.call('createRevision', (s) => s.createRevision(p.namespace, body));
+    },
+    readNamespacedControllerRevision: async (p) => raw.call('readRevision', (s) => s.readRevision(p.namespace, p.name)),
+    patchNamespacedControllerRevision: async (p, options) => {
+      const body = clone(p.body) as Record<string, unknown>;
+      const format = await patchFormat(options, true);
+      return raw.call('patchRevision', (s) => s.patchRevision(p.namespace, p.name, body, format));
+    },
+    deleteNamespacedControllerRevision: async (p) => raw.call('deleteRevision', (s) => {
+      s.deleteRevision(p.namespace, p.name, p.body?.preconditions?.uid);
+      return SUCCESS;
+    }),
+  };
+  // The CRD's objects live in the server's DaemonSet store (the CRD has the same schema).
+  const custom: CustomClient = {
+    getNamespacedCustomObject: async (p) => {
+      requireCrd(p);
+      return raw.call('readDaemonSet', (s) => s.readDaemonSet(p.namespace, p.name));
+    },
+    listClusterCustomObject: async (p) => {
+      requireCrd(p);
+      return raw.call('listDaemonSets', (s) => s.listDaemonSets(listOptions(p)), continued(p));
+    },
+    replaceNamespacedCustomObjectStatus: async (p) => {
+      requireCrd(p);
+      const body = clone(p.body) as Parameters<MemoryApiServer['replaceDaemonSetStatus']>[2];
+      return raw.call('replaceDaemonSetStatus', (s) => s.replaceDaemonSetStatus(p.namespace, p.name, body));
+    },
+    patchNamespacedCustomObject: async (p, options) => {
+      requireCrd(p);
+      const body = clone(p.body) as Record<string, unknown>;
+      // Custom resources take no strategic merge patches.
+      await patchFormat(options, false);
+      return raw.call('patchDaemonSet', (s) => s.patchDaemonSet(p.namespace, p.name, body));
+    },
+  };
+  return { core, apps, custom };
+}
+
+export interface MemoryKubeClusterOptions extends KubeClusterOptions {
+  /** Builds the RawApi of a new session (the fault layer hooks in here); default: straight to the server. */
+  readonly rawFor?: (session: number) => RawApi;
+  /** Told the id of every session opened (synchronously, before its first call). */
+  readonly onSession?: (session: number) => void;
+}
+
+let sessionSeq = 0;
+
+/** The real adapter over the in-memory server; every `session()` has client objects of its own. */
+export class MemoryKubeCluster extends KubeCluster {
+  readonly sessionId: number;
+
+  constructor(readonly server: MemoryApiServer, readonly options: MemoryKubeClusterOptions = {}, sessionId: number = (sessionSeq += 1)) {
+    super(new KubeConfig(), options, memoryClients(options.rawFor ? options.rawFor(sessionId) : directApi(server, sessionId)));
+    this.sessionId = sessionId;
+  }
+
+  override session(): MemoryKubeCluster {
+    const next = new MemoryKubeCluster(this.server, this.options);
+    this.options.onSession?.(next.sessionId);
+    return next;
+  }
+}
