@@ -8,10 +8,10 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-/** A DNS-1123 label: namespaces, most names of one segment (at most 63 characters). */
+/** An RFC 1123 DNS label: namespaces, most names of one segment (at most 63 characters). */
 export const isDnsLabel = (s: string): boolean => s.length <= 63 && DNS_LABEL.test(s);
 
-/** A DNS-1123 subdomain: object names such as pods and DaemonSets (at most 253 characters). */
+/** An RFC 1123 DNS subdomain: object names such as pods and DaemonSets (at most 253 characters). */
 export const isDnsSubdomain = (s: string): boolean => s.length <= 253 && DNS_SUBDOMAIN.test(s);
 
 /** A label or annotation key: `[prefix/]name`, the prefix a DNS subdomain, the name at most 63 characters. */
