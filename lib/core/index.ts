@@ -34,9 +34,17 @@ export { CRD_GROUP, CRD_PLURAL, CRD_VERSION, daemonSetApiVersion, daemonSetGroup
 export { toDate, toRfc3339 } from './time.js';
 export * from './labels.js';
 export {
+  targetsForAddOrDelete,
+  targetsForUpdate,
+  nodeUpdateIgnorable,
   shouldIgnoreNodeUpdate,
   nodeChangeNeedsSync,
   daemonSetsForAddOrDelete,
   daemonSetsForUpdate,
   readyTransitionRequeueSeconds,
+  type SyncTarget,
+  type TriggerMeta,
+  type TriggerNode,
+  type TriggerOwnerRef,
+  type TriggerTaint,
 } from './triggers.js';

@@ -14,7 +14,7 @@ export function controllerRefOf(meta: V1ObjectMeta | undefined): V1OwnerReferenc
 }
 
 /** True when `metadata.deletionTimestamp` is set. */
-export function isBeingDeleted(meta: V1ObjectMeta | undefined): boolean {
+export function isBeingDeleted(meta: { readonly deletionTimestamp?: unknown } | undefined): boolean {
   const ts: unknown = meta?.deletionTimestamp;
   return ts !== undefined && ts !== null && ts !== '';
 }

@@ -1,27 +1,115 @@
 /**
- * Which DaemonSets an observed change concerns (§16, WATCH-*). Pure helpers for whoever maps
- * webhook or watch events to reconcile keys; a stateless controller may reconcile more often,
- * these give the minimum upstream relies on.
+ * Which DaemonSets an observed change concerns (§16, WATCH-*): the one home of these rules. The
+ * webhook's event mapping (lib/events/map-event.ts) applies them to the objects an event carries
+ * and turns the targets into keys and fan-outs; the `daemonSetsFor*` helpers resolve the same
+ * targets against a DaemonSet list, as upstream's handlers do. A stateless controller may
+ * reconcile more often; these give the minimum upstream relies on.
+ *
+ * Two rules need the DaemonSet and its pods, which the webhook does not read: WATCH-8's
+ * per-DaemonSet node filter (`nodeChangeNeedsSync`; the webhook sends a node change to every
+ * DaemonSet, a superset) and WATCH-3's delayed look after a pod turns Ready
+ * (`readyTransitionRequeueSeconds`; the planner asks for the same look itself, REQ-2). They are
+ * kept as the statement of upstream's rule that the tests hold the planner to.
  */
 import type { V1ControllerRevision, V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
+import { sameJson } from './canonical-json.js';
 import { minReadySeconds } from './daemon-set.js';
-import { canonicalJson, jsonEqual } from './canonical-json.js';
-import { controllerRefOf, isBeingDeleted, labelsOf } from './objects.js';
+import { selectorAdopts } from './label-selector.js';
+import { isBeingDeleted, labelsOf } from './objects.js';
 import { nodeShouldRunDaemonPod } from './placement.js';
 import { isPodReady } from './pod-state.js';
-import { compileSelector } from './label-selector.js';
 
 type Owned = V1Pod | V1ControllerRevision;
 
+/** An owner reference as the rules read it (client-node's `V1OwnerReference` fits). */
+export interface TriggerOwnerRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller?: boolean | undefined;
+}
+
 /**
- * WATCH-6 (v1.29+), mirrors `shouldIgnoreNodeUpdate`: a node update matters only when its labels
- * or taints changed.
+ * The metadata of a pod or ControllerRevision as the rules read it: client-node's `V1ObjectMeta`
+ * fits, and so does the webhook's summary of an object.
  */
+export interface TriggerMeta {
+  readonly resourceVersion?: string | undefined;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly ownerReferences?: readonly TriggerOwnerRef[] | undefined;
+  readonly deletionTimestamp?: unknown;
+}
+
+/**
+ * What a change concerns, before any DaemonSet is looked up: the DaemonSet a controller reference
+ * names (when it resolves: kind DaemonSet, same namespace, same name and uid), or every DaemonSet
+ * of the object's namespace whose non-empty, valid selector matches the object's labels.
+ */
+export type SyncTarget =
+  | { readonly to: 'owner'; readonly ref: TriggerOwnerRef }
+  | { readonly to: 'matching' };
+
+const controllerOf = (meta: TriggerMeta): TriggerOwnerRef | undefined => meta.ownerReferences?.find((r) => r.controller === true);
+
+/**
+ * WATCH-2/WATCH-4 (pod add or delete), WATCH-5 (revision add/delete): the owner when there is a
+ * controller reference; for an orphan on add, the matching DaemonSets (adoption); nothing otherwise.
+ * An added object that is already being deleted is handled as a delete. Revisions added with an
+ * owner do not trigger a sync.
+ */
+export function targetsForAddOrDelete(kind: 'Pod' | 'ControllerRevision', event: 'add' | 'delete', meta: TriggerMeta): SyncTarget[] {
+  const effective = event === 'add' && isBeingDeleted(meta) ? 'delete' : event;
+  const ref = controllerOf(meta);
+  if (ref) return kind === 'ControllerRevision' && effective === 'add' ? [] : [{ to: 'owner', ref }];
+  return effective === 'add' ? [{ to: 'matching' }] : [];
+}
+
+/**
+ * WATCH-3 (pod update) and WATCH-5 (revision update): ignore an unchanged resourceVersion (when
+ * the old one is known); a pod with a deletionTimestamp is handled as a delete; a changed
+ * controller reference also syncs the old owner; an owned object syncs its owner; an orphan syncs
+ * the matching DaemonSets when its labels or its controller reference changed.
+ */
+export function targetsForUpdate(kind: 'Pod' | 'ControllerRevision', oldMeta: TriggerMeta, newMeta: TriggerMeta): SyncTarget[] {
+  if (oldMeta.resourceVersion !== undefined && oldMeta.resourceVersion === newMeta.resourceVersion) return [];
+  if (kind === 'Pod' && isBeingDeleted(newMeta)) return targetsForAddOrDelete(kind, 'delete', newMeta);
+  const out: SyncTarget[] = [];
+  const oldRef = controllerOf(oldMeta);
+  const newRef = controllerOf(newMeta);
+  const refChanged = !sameJson(oldRef, newRef);
+  if (refChanged && oldRef) out.push({ to: 'owner', ref: oldRef });
+  if (newRef) return [...out, { to: 'owner', ref: newRef }];
+  if (refChanged || !sameJson(oldMeta.labels ?? {}, newMeta.labels ?? {})) out.push({ to: 'matching' });
+  return out;
+}
+
+/** A taint as the node rule reads it (client-node's `V1Taint` fits). */
+export interface TriggerTaint {
+  readonly key: string;
+  readonly value?: string | undefined;
+  readonly effect: string;
+  readonly timeAdded?: unknown;
+}
+
+/** The parts of a node the node rule reads. */
+export interface TriggerNode {
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly taints?: readonly TriggerTaint[] | undefined;
+}
+
+/** Go's empty string and an absent value are one taint value. */
+const taintsOf = (n: TriggerNode): unknown[] => (n.taints ?? []).map((t) => ({ key: t.key, value: t.value || undefined, effect: t.effect, timeAdded: t.timeAdded }));
+
+/** WATCH-6 (v1.29+), mirrors `shouldIgnoreNodeUpdate`: a node update matters only when its labels or taints changed. */
+export function nodeUpdateIgnorable(oldNode: TriggerNode, newNode: TriggerNode): boolean {
+  return sameJson(oldNode.labels ?? {}, newNode.labels ?? {}) && sameJson(taintsOf(oldNode), taintsOf(newNode));
+}
+
+/** WATCH-6 over client-node nodes. */
 export function shouldIgnoreNodeUpdate(oldNode: V1Node, newNode: V1Node): boolean {
-  return (
-    jsonEqual(canonicalJson(oldNode.metadata?.labels ?? {}), canonicalJson(newNode.metadata?.labels ?? {})) &&
-    jsonEqual(canonicalJson(oldNode.spec?.taints ?? []), canonicalJson(newNode.spec?.taints ?? []))
-  );
+  const view = (n: V1Node): TriggerNode => ({ labels: n.metadata?.labels, taints: n.spec?.taints });
+  return nodeUpdateIgnorable(view(oldNode), view(newNode));
 }
 
 /**
@@ -35,64 +123,27 @@ export function nodeChangeNeedsSync(node: V1Node, ds: V1DaemonSet, scheduled: bo
   return (shouldRun && !scheduled) || (!shouldContinueRunning && scheduled) || (scheduled && (ds.status?.numberMisscheduled ?? 0) > 0);
 }
 
-/** The DaemonSet a controller ref resolves to (kind DaemonSet, same name and UID, same namespace). */
-export function resolveControllerRef(obj: Owned, daemonSets: readonly V1DaemonSet[]): V1DaemonSet | undefined {
-  const ref = controllerRefOf(obj.metadata);
-  if (!ref || ref.kind !== 'DaemonSet') return undefined;
-  return daemonSets.find((ds) => ds.metadata?.namespace === obj.metadata?.namespace && ds.metadata?.name === ref.name && ds.metadata?.uid === ref.uid);
-}
-
-/** DaemonSets in the object's namespace whose non-empty, valid selector matches its labels. */
-export function matchingDaemonSets(obj: Owned, daemonSets: readonly V1DaemonSet[]): V1DaemonSet[] {
-  return daemonSets.filter((ds) => {
-    if (ds.metadata?.namespace !== obj.metadata?.namespace) return false;
-    const sel = compileSelector(ds.spec?.selector);
-    return sel.ok && !sel.empty && sel.matches(labelsOf(obj.metadata));
-  });
-}
-
-/**
- * WATCH-2/WATCH-4 (pod add or delete), WATCH-5 (revision add/delete): the owner when the controller
- * ref resolves; for an orphan on add, every matching DaemonSet (adoption); nothing otherwise. An
- * added object that is already being deleted is handled as a delete. Revisions added with an
- * owner do not trigger a sync.
- */
-export function daemonSetsForAddOrDelete(kind: 'Pod' | 'ControllerRevision', event: 'add' | 'delete', obj: Owned, daemonSets: readonly V1DaemonSet[]): V1DaemonSet[] {
-  const effective = event === 'add' && isBeingDeleted(obj.metadata) ? 'delete' : event;
-  const owner = resolveControllerRef(obj, daemonSets);
-  if (controllerRefOf(obj.metadata)) {
-    if (!owner) return [];
-    if (kind === 'ControllerRevision' && effective === 'add') return [];
-    return [owner];
-  }
-  return effective === 'add' ? matchingDaemonSets(obj, daemonSets) : [];
-}
-
-/**
- * WATCH-3 (pod update) and WATCH-5 (revision update): ignore an unchanged resourceVersion; a new
- * deletionTimestamp is handled as a delete; a changed controller ref also syncs the old owner; an
- * owned object syncs its owner; an orphan syncs the matching DaemonSets when labels or the
- * controller ref changed.
- */
-export function daemonSetsForUpdate(kind: 'Pod' | 'ControllerRevision', oldObj: Owned, newObj: Owned, daemonSets: readonly V1DaemonSet[]): V1DaemonSet[] {
-  if (oldObj.metadata?.resourceVersion !== undefined && oldObj.metadata.resourceVersion === newObj.metadata?.resourceVersion) return [];
-  if (isBeingDeleted(newObj.metadata) && !isBeingDeleted(oldObj.metadata) && kind === 'Pod') return daemonSetsForAddOrDelete(kind, 'delete', newObj, daemonSets);
+/** The DaemonSets the targets name, resolved as upstream resolves them; each DaemonSet once. */
+function resolveTargets(targets: readonly SyncTarget[], obj: Owned, daemonSets: readonly V1DaemonSet[]): V1DaemonSet[] {
+  const namespace = obj.metadata?.namespace;
   const out: V1DaemonSet[] = [];
-  const oldRef = controllerRefOf(oldObj.metadata);
-  const newRef = controllerRefOf(newObj.metadata);
-  const refChanged = (oldRef?.uid ?? '') !== (newRef?.uid ?? '');
-  if (refChanged && oldRef) {
-    const old = resolveControllerRef(oldObj, daemonSets);
-    if (old) out.push(old);
+  for (const t of targets) {
+    const found = t.to === 'owner'
+      ? daemonSets.filter((ds) => t.ref.kind === 'DaemonSet' && ds.metadata?.namespace === namespace && ds.metadata?.name === t.ref.name && ds.metadata?.uid === t.ref.uid)
+      : daemonSets.filter((ds) => ds.metadata?.namespace === namespace && selectorAdopts(ds.spec?.selector, labelsOf(obj.metadata)));
+    for (const ds of found) if (!out.includes(ds)) out.push(ds);
   }
-  if (newRef) {
-    const owner = resolveControllerRef(newObj, daemonSets);
-    if (owner && !out.includes(owner)) out.push(owner);
-    return out;
-  }
-  const labelsChanged = !jsonEqual(canonicalJson(labelsOf(oldObj.metadata)), canonicalJson(labelsOf(newObj.metadata)));
-  if (labelsChanged || refChanged) for (const ds of matchingDaemonSets(newObj, daemonSets)) if (!out.includes(ds)) out.push(ds);
   return out;
+}
+
+/** `targetsForAddOrDelete` resolved against a DaemonSet list. */
+export function daemonSetsForAddOrDelete(kind: 'Pod' | 'ControllerRevision', event: 'add' | 'delete', obj: Owned, daemonSets: readonly V1DaemonSet[]): V1DaemonSet[] {
+  return resolveTargets(targetsForAddOrDelete(kind, event, obj.metadata ?? {}), obj, daemonSets);
+}
+
+/** `targetsForUpdate` resolved against a DaemonSet list (the matching ones for the new object's labels). */
+export function daemonSetsForUpdate(kind: 'Pod' | 'ControllerRevision', oldObj: Owned, newObj: Owned, daemonSets: readonly V1DaemonSet[]): V1DaemonSet[] {
+  return resolveTargets(targetsForUpdate(kind, oldObj.metadata ?? {}, newObj.metadata ?? {}), newObj, daemonSets);
 }
 
 /**

@@ -9,15 +9,20 @@
  *   A pod event without an object (audit at Metadata level) → a `namespace` fan-out.
  * - Node → an `all` fan-out on create and delete; on update only when labels or taints changed
  *   (WATCH-6, v1.29+). `nodes/status` writes cannot change either and are ignored.
+ * The pod and node rules are the core's (lib/core/triggers.ts); this module adds what only the
+ * webhook knows: the managed API group, the source's quirks, and refusing impossible input.
  * - Anything else → nothing.
  *
  * Events are hints: a forged event can cause at most an extra reconcile. Names that the API server
  * could never have produced (invalid DNS names, several controller references, owners without a
  * uid) are refused instead, so that nothing is enqueued for them.
  */
-import { daemonSetGroup, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, type ManagedResource } from '../core/index.js';
+import {
+  daemonSetGroup, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, nodeUpdateIgnorable, targetsForAddOrDelete, targetsForUpdate,
+  type ManagedResource, type SyncTarget, type TriggerOwnerRef,
+} from '../core/index.js';
 import { dedupId } from './identity.js';
-import type { FanoutRequest, FanoutScope, MappingResult, ObjectEvent, ObjectSummary, OwnerReference, ReconcileRequest, Taint } from './types.js';
+import type { FanoutRequest, FanoutScope, MappingResult, ObjectEvent, ObjectSummary, ReconcileRequest } from './types.js';
 
 export interface MappingOptions {
   readonly managed: ManagedResource;
@@ -87,29 +92,18 @@ function mapDaemonSet(event: ObjectEvent, options: MappingOptions): MappingResul
   return { requests: [request(key, event, options)], fanouts: [] };
 }
 
-/** The single controller reference of an object; several are refused (the API server forbids them). */
-function controllerOf(o: ObjectSummary | null): OwnerReference | null {
-  if (o === null) return null;
-  const controllers = o.ownerReferences.filter((r) => r.controller === true);
-  if (controllers.length > 1) throw new Rejected('object has more than one controller reference');
-  return controllers[0] ?? null;
+/** Several controller references are refused (the API server forbids them). */
+function requireOneController(o: ObjectSummary): void {
+  if (o.ownerReferences.filter((r) => r.controller === true).length > 1) throw new Rejected('object has more than one controller reference');
 }
 
 /** The key of a managed DaemonSet controlling the pod, or null (orphan, or owned by something else). */
-function ownerKey(ref: OwnerReference | null, namespace: string, managedGroup: string): string | null {
-  if (ref === null || ref.kind !== 'DaemonSet' || !ref.apiVersion.startsWith(`${managedGroup}/`)) return null;
+function ownerKey(ref: TriggerOwnerRef, namespace: string, managedGroup: string): string | null {
+  if (ref.kind !== 'DaemonSet' || !ref.apiVersion.startsWith(`${managedGroup}/`)) return null;
   if (!isDnsSubdomain(ref.name)) throw new Rejected(`controller reference names an invalid DaemonSet ${JSON.stringify(ref.name)}`);
   if (ref.uid.length === 0) throw new Rejected('controller reference without a uid');
   return `${namespace}/${ref.name}`;
 }
-
-const sameRef = (a: OwnerReference | null, b: OwnerReference | null): boolean =>
-  a === null || b === null ? a === b : a.uid === b.uid && a.kind === b.kind && a.name === b.name && a.apiVersion === b.apiVersion;
-
-const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && b[k] === a[k]);
-};
 
 function validatedLabels(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   for (const [k, v] of Object.entries(labels)) {
@@ -118,6 +112,13 @@ function validatedLabels(labels: Readonly<Record<string, string>>): Readonly<Rec
   return labels;
 }
 
+/**
+ * WATCH-2..4 through the core's rules (lib/core/triggers.ts): the targets of the change, turned
+ * into the owner's key (when the owner is a managed DaemonSet) or a `selector` fan-out (every
+ * DaemonSet of the namespace whose selector adopts the pod). An update whose previous state the
+ * source does not carry is taken as an add; admission objects still carry the old resourceVersion,
+ * so the unchanged-resourceVersion check applies to watch events only.
+ */
 function mapPod(event: ObjectEvent, options: MappingOptions): MappingResult {
   const namespace = requireNamespace(event);
   requireName(event);
@@ -128,32 +129,20 @@ function mapPod(event: ObjectEvent, options: MappingOptions): MappingResult {
     // Nothing but a reference (audit at Metadata level): any DaemonSet of the namespace may care.
     return { requests: [], fanouts: [fanout({ scope: 'namespace', namespace }, `pod ${namespace}/${event.name} ${event.operation}`, event, options)] };
   }
-  const ref = controllerOf(current);
-  const key = ownerKey(ref, namespace, group);
-  const deleting = event.operation === 'delete' || current.deletionTimestamp !== undefined;
+  requireOneController(current);
+  if (oldObject !== null) requireOneController(oldObject);
+  let targets: SyncTarget[];
+  if (event.operation === 'delete' || object === null) targets = targetsForAddOrDelete('Pod', 'delete', current);
+  else if (event.operation === 'create' || oldObject === null) targets = targetsForAddOrDelete('Pod', 'add', object);
+  else targets = targetsForUpdate('Pod', event.source === 'watch' ? oldObject : { ...oldObject, resourceVersion: undefined }, object);
+
   const requests: ReconcileRequest[] = [];
   const fanouts: FanoutRequest[] = [];
-
-  if (event.operation === 'update' && oldObject !== null && object !== null) {
-    // WATCH-3: a watch update with an unchanged resourceVersion is a resync, not a change. (Admission
-    // objects still carry the old resourceVersion, so the check applies to watch events only.)
-    if (event.source === 'watch' && object.resourceVersion !== undefined && object.resourceVersion === oldObject.resourceVersion) {
-      return { requests: [], fanouts: [] };
-    }
-    const oldRef = controllerOf(oldObject);
-    if (!sameRef(oldRef, ref)) {
-      const oldKey = ownerKey(oldRef, namespace, group);
-      if (oldKey !== null) requests.push(request(oldKey, event, options));
-    }
-  }
-  if (key !== null) {
-    requests.push(request(key, event, options));
-  } else if (ref === null && !deleting) {
-    // An orphan may be adopted (WATCH-2/3): on create, on updates that changed labels or owner,
-    // and on updates whose previous state is unknown.
-    const changed = event.operation === 'create' || oldObject === null || object === null
-      || !sameLabels(oldObject.labels, object.labels) || !sameRef(controllerOf(oldObject), ref);
-    if (changed) {
+  for (const target of targets) {
+    if (target.to === 'owner') {
+      const key = ownerKey(target.ref, namespace, group);
+      if (key !== null) requests.push(request(key, event, options));
+    } else {
       fanouts.push(fanout({ scope: 'selector', namespace, labels: validatedLabels(current.labels) },
         `orphan pod ${namespace}/${event.name} ${event.operation}`, event, options));
     }
@@ -161,16 +150,13 @@ function mapPod(event: ObjectEvent, options: MappingOptions): MappingResult {
   return { requests, fanouts };
 }
 
-const sameTaints = (a: readonly Taint[], b: readonly Taint[]): boolean =>
-  a.length === b.length && a.every((t, i) => t.key === b[i]?.key && (t.value ?? '') === (b[i]?.value ?? '') && t.effect === b[i]?.effect);
-
 function mapNode(event: ObjectEvent, options: MappingOptions): MappingResult {
   const name = requireName(event);
   if (event.operation === 'update') {
     // Status writes cannot change labels or taints (both are reset by the status strategy).
     if (event.subresource === 'status') return { requests: [], fanouts: [] };
     const { object, oldObject } = event;
-    if (object !== null && oldObject !== null && sameLabels(object.labels, oldObject.labels) && sameTaints(object.taints, oldObject.taints)) {
+    if (object !== null && oldObject !== null && nodeUpdateIgnorable(oldObject, object)) {
       return { requests: [], fanouts: [] };
     }
   } else if (event.subresource !== '') {

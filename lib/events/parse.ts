@@ -68,7 +68,7 @@ function toSummary(o: KubeObjectInput): ObjectSummary {
     labels: m.labels ?? {},
     ownerReferences: (m.ownerReferences ?? []).map((r) => ({ ...r, controller: r.controller ?? undefined })),
     deletionTimestamp: m.deletionTimestamp ?? undefined,
-    taints: (o.spec?.taints ?? []).map((t) => ({ key: t.key, value: t.value ?? undefined, effect: t.effect })),
+    taints: (o.spec?.taints ?? []).map((t) => ({ key: t.key, value: t.value ?? undefined, effect: t.effect, timeAdded: t.timeAdded ?? undefined })),
   };
 }
 

@@ -20,6 +20,7 @@ export const taintSchema = z.object({
   key: short(317),
   value: short(63).nullish(),
   effect: short(32),
+  timeAdded: short(64).nullish(),
 });
 
 export const objectMetaSchema = z.object({

@@ -39,6 +39,8 @@ export interface Taint {
   readonly key: string;
   readonly value?: string | undefined;
   readonly effect: string;
+  /** RFC 3339; set on NoExecute taints by the node lifecycle controller. */
+  readonly timeAdded?: string | undefined;
 }
 
 /** The few fields of a Kubernetes object the mapping reads. Everything else is dropped at parse time. */

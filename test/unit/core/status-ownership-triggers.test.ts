@@ -7,6 +7,8 @@ import {
   plan,
   readyTransitionRequeueSeconds,
   shouldIgnoreNodeUpdate,
+  nodeUpdateIgnorable,
+  targetsForUpdate,
 } from '../../../lib/core/index.js';
 import { at, T0 } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
@@ -121,6 +123,25 @@ describe('K. Event triggers', () => {
     const tainted = node('n').taint({ key: 'dedicated', value: 'user1', effect: 'NoSchedule' }).build();
     expect(shouldIgnoreNodeUpdate(tainted, base)).toBe(false);
     expect(shouldIgnoreNodeUpdate(base, node('n').allocatable({ memory: '200M', cpu: '200m' }).build())).toBe(true);
+  });
+
+  it('node update filter compares as upstream\'s semantic equality: an empty taint value is an absent one, a taint re-added later is a change', () => {
+    const t = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
+    expect(nodeUpdateIgnorable({ taints: [{ ...t, value: '' }] }, { taints: [t] })).toBe(true);
+    expect(nodeUpdateIgnorable({ taints: [{ ...t, timeAdded: new Date('2024-05-01T10:00:00Z') }] }, { taints: [{ ...t, timeAdded: '2024-05-01T10:00:00Z' }] })).toBe(true);
+    expect(nodeUpdateIgnorable({ taints: [{ ...t, timeAdded: '2024-05-01T10:00:00Z' }] }, { taints: [{ ...t, timeAdded: '2024-05-01T10:05:00Z' }] })).toBe(false);
+    expect(nodeUpdateIgnorable({ labels: { a: '1' } }, { labels: { a: '1' }, taints: [] })).toBe(true);
+  });
+
+  it('a pod update with a deletionTimestamp is its deletion (WATCH-3): the owner only, nothing for an orphan', () => {
+    const foo1 = daemonSet('foo1').build();
+    const foo2 = daemonSet('foo2').build();
+    const rv = (p: V1Pod, v: string): V1Pod => ({ ...p, metadata: { ...p.metadata, resourceVersion: v } });
+    const deleting = (p: V1Pod): V1Pod => ({ ...p, metadata: { ...p.metadata, deletionTimestamp: T0 } });
+    const orphan = plainPod('o', 'test').labels(L1).build();
+    expect(daemonSetsForUpdate('Pod', rv(plainPod('o', 'test').build(), '1'), rv(deleting(orphan), '2'), [foo1, foo2])).toEqual([]);
+    expect(daemonSetsForUpdate('Pod', rv(deleting(daemonPod(foo1, 'p').build()), '1'), rv(deleting(daemonPod(foo1, 'p').build()), '2'), [foo1, foo2])).toEqual([foo1]);
+    expect(targetsForUpdate('Pod', { resourceVersion: '1' }, { resourceVersion: '1', labels: { a: 'b' } })).toEqual([]);
   });
 
   it('S-107 node add: only a node that should run the DaemonSet and has no pod leads to a sync', () => {

@@ -1,7 +1,7 @@
 /** Realistic webhook payloads with deterministic names, uids and resourceVersions. */
 export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
 
-export function node(name: string, o: { labels?: Record<string, string>; taints?: { key: string; value?: string; effect: string }[]; rv?: string; extra?: Record<string, unknown> } = {}) {
+export function node(name: string, o: { labels?: Record<string, string>; taints?: { key: string; value?: string; effect: string; timeAdded?: string }[]; rv?: string; extra?: Record<string, unknown> } = {}) {
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -95,6 +95,13 @@ describe('mapEvents() — Pods (WATCH-2..4)', () => {
     expect(map(admissionReview({ operation: 'UPDATE', object: after, oldObject: before })).keys.sort()).toEqual(['logging/new-ds', 'logging/old-ds']);
   });
 
+  it('maps an update of a pod being deleted as its deletion: the owner, never an orphan fan-out', () => {
+    const before = pod('stray', { owner: null, labels: { app: 'x' }, rv: '1', deleting: true });
+    const relabelled = pod('stray', { owner: null, labels: { app: 'fluentd' }, rv: '2', deleting: true });
+    expect(map({ type: 'MODIFIED', object: relabelled, oldObject: before })).toMatchObject({ keys: [], fanouts: [] });
+    expect(map({ type: 'MODIFIED', object: pod('fluentd-abc', { rv: '2', deleting: true }), oldObject: pod('fluentd-abc', { rv: '1', deleting: true }) }).keys).toEqual(['logging/fluentd']);
+  });
+
   it('ignores a watch update whose resourceVersion did not change', () => {
     const p = pod('fluentd-abc', { rv: '7' });
     expect(map({ type: 'MODIFIED', object: p, oldObject: p })).toMatchObject({ keys: [], fanouts: [] });
@@ -120,6 +127,15 @@ describe('mapEvents() — Nodes (WATCH-6)', () => {
     expect(map(admissionReview({ operation: 'UPDATE', object: relabelled, oldObject: before })).fanouts).toHaveLength(1);
     expect(map(admissionReview({ operation: 'UPDATE', object: tainted, oldObject: before })).fanouts).toHaveLength(1);
     expect(map({ type: 'MODIFIED', object: relabelled, oldObject: before }).fanouts).toHaveLength(1);
+  });
+
+  it('compares taints as upstream does: an empty value is an absent one; a new timeAdded is a change', () => {
+    const t = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
+    const before = node('node-1', { rv: '1', taints: [{ ...t, value: '', timeAdded: '2024-05-01T10:00:00Z' }] });
+    const same = node('node-1', { rv: '2', taints: [{ ...t, timeAdded: '2024-05-01T10:00:00Z' }] });
+    const readded = node('node-1', { rv: '2', taints: [{ ...t, timeAdded: '2024-05-01T10:05:00Z' }] });
+    expect(map(admissionReview({ operation: 'UPDATE', object: same, oldObject: before })).fanouts).toEqual([]);
+    expect(map(admissionReview({ operation: 'UPDATE', object: readded, oldObject: before })).fanouts).toHaveLength(1);
   });
 
   it('ignores node status writes, which cannot change labels or taints', () => {
