@@ -37,7 +37,7 @@ import type {
 } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
 import type { PatchKind } from '../../lib/app/cluster-api.js';
-import { compileSelector, parseLabelSelector, TEMPLATE_GENERATION_ANNOTATION } from '../../lib/core/index.js';
+import { compileSelector, parseSelectorString, TEMPLATE_GENERATION_ANNOTATION } from '../../lib/core/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors as client-node surfaces them
@@ -93,7 +93,7 @@ const namespaceTerminating = (r: Resource, namespace: string, name: string) =>
 
 /** The predicate of a `labelSelector` query parameter; a string the API server would refuse is 400 BadRequest. */
 function selectorPredicate(selector: string | undefined): (labels: Readonly<Record<string, string>>) => boolean {
-  const parsed = parseLabelSelector(selector ?? '');
+  const parsed = parseSelectorString(selector ?? '');
   if (!parsed.ok) throw apiException(400, 'BadRequest', `unable to parse requirement: ${parsed.error}`);
   const compiled = compileSelector(parsed.selector);
   if (!compiled.ok) throw apiException(400, 'BadRequest', compiled.error);
