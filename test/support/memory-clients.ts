@@ -6,7 +6,9 @@
  * code turns that into outcomes and the shell's error classes, as it does in production.
  *
  * Each reconcile pass (`session()`) gets client objects of its own over `rawFor(session)`, so that a
- * fault layer can tell the passes apart (which pass wrote what, which pass died).
+ * fault layer can tell the passes apart (which pass wrote what, which pass died). The methods hand
+ * back the transport's promise itself (no extra async step), so concurrent calls reach the fault
+ * layer in the order the adapter makes them.
  */
 import {
   HttpMethod,
@@ -26,12 +28,13 @@ const clone = <T>(v: T): T => structuredClone(v);
 const SUCCESS: V1Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' };
 
 /**
- * The patch format a call asks for: client-node sends it as the Content-Type header, set by the
- * request's middleware (`setHeaderOptions`). Anything else is refused as the API server refuses it.
+ * The patch format a call asks for: client-node sends it as the Content-Type header, which
+ * `setHeaderOptions` sets from the request's middleware (synchronously, in `pre`). Anything else is
+ * refused as the API server refuses it.
  */
-async function patchFormat(options: ConfigurationOptions | undefined, strategicAllowed: boolean): Promise<PatchKind> {
+function patchFormat(options: ConfigurationOptions | undefined, strategicAllowed: boolean): PatchKind {
   const request = new RequestContext('https://memory.invalid', HttpMethod.PATCH);
-  for (const m of options?.middleware ?? []) await m.pre(request).toPromise();
+  for (const m of options?.middleware ?? []) void m.pre(request);
   const type = request.getHeaders()['Content-Type'];
   if (type === 'application/merge-patch+json') return 'merge';
   if (type === 'application/strategic-merge-patch+json' && strategicAllowed) return 'strategic';
@@ -52,71 +55,71 @@ function requireCrd(p: { group: string; version: string; plural: string }): void
 /** client-node shaped API objects whose every call reaches `server` through `raw`. */
 export function memoryClients(raw: RawApi): KubeClients {
   const core: CoreClient = {
-    listNode: async (p = {}) => raw.call('listNodes', (s) => s.listNodes(listOptions(p)), continued(p)),
-    listNamespacedPod: async (p) => raw.call('listPods', (s) => s.listPods(p.namespace, listOptions(p)), continued(p)),
-    createNamespacedPod: async (p) => {
+    listNode: (p = {}) => raw.call('listNodes', (s) => s.listNodes(listOptions(p)), continued(p)),
+    listNamespacedPod: (p) => raw.call('listPods', (s) => s.listPods(p.namespace, listOptions(p)), continued(p)),
+    createNamespacedPod: (p) => {
       const body = clone(p.body);
       return raw.call('createPod', (s) => s.createPod(p.namespace, body));
     },
-    deleteNamespacedPod: async (p) => raw.call('deletePod', (s) => s.deletePod(p.namespace, p.name, p.body?.preconditions?.uid)),
-    patchNamespacedPod: async (p, options) => {
+    deleteNamespacedPod: (p) => raw.call('deletePod', (s) => s.deletePod(p.namespace, p.name, p.body?.preconditions?.uid)),
+    patchNamespacedPod: (p, options) => {
       const body = clone(p.body) as Record<string, unknown>;
-      const format = await patchFormat(options, true);
+      const format = patchFormat(options, true);
       return raw.call('patchPod', (s) => s.patchPod(p.namespace, p.name, body, format));
     },
-    createNamespacedEvent: async (p) => {
+    createNamespacedEvent: (p) => {
       const body = clone(p.body);
       return raw.call('createEvent', (s) => s.createEvent(p.namespace, body));
     },
   };
   const apps: AppsClient = {
-    readNamespacedDaemonSet: async (p) => raw.call('readDaemonSet', (s) => s.readDaemonSet(p.namespace, p.name)),
-    listDaemonSetForAllNamespaces: async (p = {}) => raw.call('listDaemonSets', (s) => s.listDaemonSets(listOptions(p)), continued(p)),
-    replaceNamespacedDaemonSetStatus: async (p) => {
+    readNamespacedDaemonSet: (p) => raw.call('readDaemonSet', (s) => s.readDaemonSet(p.namespace, p.name)),
+    listDaemonSetForAllNamespaces: (p = {}) => raw.call('listDaemonSets', (s) => s.listDaemonSets(listOptions(p)), continued(p)),
+    replaceNamespacedDaemonSetStatus: (p) => {
       const body = clone(p.body);
       return raw.call('replaceDaemonSetStatus', (s) => s.replaceDaemonSetStatus(p.namespace, p.name, body));
     },
-    patchNamespacedDaemonSet: async (p, options) => {
+    patchNamespacedDaemonSet: (p, options) => {
       const body = clone(p.body) as Record<string, unknown>;
-      if ((await patchFormat(options, true)) !== 'merge') throw new Error('memory API server: DaemonSets are only merge-patched');
+      if ((patchFormat(options, true)) !== 'merge') throw new Error('memory API server: DaemonSets are only merge-patched');
       return raw.call('patchDaemonSet', (s) => s.patchDaemonSet(p.namespace, p.name, body));
     },
-    listNamespacedControllerRevision: async (p) => raw.call('listRevisions', (s) => s.listRevisions(p.namespace, listOptions(p)), continued(p)),
-    createNamespacedControllerRevision: async (p) => {
+    listNamespacedControllerRevision: (p) => raw.call('listRevisions', (s) => s.listRevisions(p.namespace, listOptions(p)), continued(p)),
+    createNamespacedControllerRevision: (p) => {
       const body = clone(p.body);
       return raw.call('createRevision', (s) => s.createRevision(p.namespace, body));
     },
-    readNamespacedControllerRevision: async (p) => raw.call('readRevision', (s) => s.readRevision(p.namespace, p.name)),
-    patchNamespacedControllerRevision: async (p, options) => {
+    readNamespacedControllerRevision: (p) => raw.call('readRevision', (s) => s.readRevision(p.namespace, p.name)),
+    patchNamespacedControllerRevision: (p, options) => {
       const body = clone(p.body) as Record<string, unknown>;
-      const format = await patchFormat(options, true);
+      const format = patchFormat(options, true);
       return raw.call('patchRevision', (s) => s.patchRevision(p.namespace, p.name, body, format));
     },
-    deleteNamespacedControllerRevision: async (p) => raw.call('deleteRevision', (s) => {
+    deleteNamespacedControllerRevision: (p) => raw.call('deleteRevision', (s) => {
       s.deleteRevision(p.namespace, p.name, p.body?.preconditions?.uid);
       return SUCCESS;
     }),
   };
   // The CRD's objects live in the server's DaemonSet store (the CRD has the same schema).
   const custom: CustomClient = {
-    getNamespacedCustomObject: async (p) => {
+    getNamespacedCustomObject: (p) => {
       requireCrd(p);
       return raw.call('readDaemonSet', (s) => s.readDaemonSet(p.namespace, p.name));
     },
-    listClusterCustomObject: async (p) => {
+    listClusterCustomObject: (p) => {
       requireCrd(p);
       return raw.call('listDaemonSets', (s) => s.listDaemonSets(listOptions(p)), continued(p));
     },
-    replaceNamespacedCustomObjectStatus: async (p) => {
+    replaceNamespacedCustomObjectStatus: (p) => {
       requireCrd(p);
       const body = clone(p.body) as Parameters<MemoryApiServer['replaceDaemonSetStatus']>[2];
       return raw.call('replaceDaemonSetStatus', (s) => s.replaceDaemonSetStatus(p.namespace, p.name, body));
     },
-    patchNamespacedCustomObject: async (p, options) => {
+    patchNamespacedCustomObject: (p, options) => {
       requireCrd(p);
       const body = clone(p.body) as Record<string, unknown>;
       // Custom resources take no strategic merge patches.
-      await patchFormat(options, false);
+      patchFormat(options, false);
       return raw.call('patchDaemonSet', (s) => s.patchDaemonSet(p.namespace, p.name, body));
     },
   };
