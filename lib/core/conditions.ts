@@ -6,7 +6,7 @@
  */
 import type { V1DaemonSetCondition, V1Pod } from '@kubernetes/client-node';
 import { CONDITION, CONDITION_REASON } from './labels.js';
-import type { NodeEligibility } from './placement.js';
+import type { PassView } from './placement.js';
 import { isPodAvailable, isPodDeleting, isPodTerminal, sortOldestFirst } from './pod-state.js';
 import { isPodUpdated } from './pod-version.js';
 import { toMillis, toRfc3339 } from './time.js';
@@ -17,14 +17,9 @@ import type { DaemonSetStatus, HoldReason, V1DaemonSet } from './types.js';
 export const OWNED_CONDITION_TYPES: readonly string[] = [CONDITION.reconciling, CONDITION.stalled, CONDITION.ready, CONDITION.progressing];
 
 /** Input of `summarizeRollout`. */
-export interface RolloutSummaryInput {
-  readonly nodeNames: readonly string[];
-  readonly eligibility: ReadonlyMap<string, NodeEligibility>;
-  readonly nodeToPods: ReadonlyMap<string, readonly V1Pod[]>;
-  readonly hash: string;
+export interface RolloutSummaryInput extends PassView {
   readonly templateGeneration: string | undefined;
   readonly minReadySeconds: number;
-  readonly now: Date;
   /** RollingUpdate (old pods are work unless held) or OnDelete (old pods are never work). */
   readonly rollingUpdate: boolean;
   /** Why the controls hold a node (CTL-2..4), or undefined. */

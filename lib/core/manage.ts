@@ -5,24 +5,19 @@ import type { V1DaemonSet, V1Pod } from '@kubernetes/client-node';
 import { backoffRemainingSeconds, nextBackoffEntry, type BackoffEntry, type BackoffRecord } from './backoff.js';
 import { CONTROLLER_REVISION_HASH_LABEL, EVENT_FAILED_DAEMON_POD, EVENT_SUCCEEDED_DAEMON_POD } from './labels.js';
 import { labelsOf } from './objects.js';
-import type { NodeEligibility } from './placement.js';
+import type { PassView } from './placement.js';
 import { isPodAvailable, isPodDeleting, isPodReady, sortOldestFirst, targetNodeName } from './pod-state.js';
 import type { BackoffOptions, ControllerEvent, DeleteReason, PodToDelete } from './types.js';
 
-/** Input of `planManage`. */
-export interface ManageInput {
+/**
+ * Input of `planManage`: nodes are visited in `nodeNames` order; `nodeToPods` is the MAP-1 view
+ * (terminal + deleting pods excluded); `hash` is the current one (HIST-10).
+ */
+export interface ManageInput extends PassView {
   readonly ds: V1DaemonSet;
-  /** Node names of the node list, in the order to visit (sorted). */
-  readonly nodeNames: readonly string[];
-  readonly eligibility: ReadonlyMap<string, NodeEligibility>;
-  /** MAP-1 view (terminal + deleting pods excluded). */
-  readonly nodeToPods: ReadonlyMap<string, readonly V1Pod[]>;
-  /** Current hash (HIST-10). */
-  readonly hash: string;
   /** Surge mode (`allowsSurge`). */
   readonly surge: boolean;
   readonly minReadySeconds: number;
-  readonly now: Date;
   readonly backoff: BackoffRecord;
   readonly backoffOptions: BackoffOptions;
 }

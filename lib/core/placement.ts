@@ -1,7 +1,7 @@
 /**
  * Node eligibility (§3): which nodes should run a daemon pod of a DaemonSet.
  */
-import type { V1DaemonSet, V1Node, V1Taint } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import { nodeSelectorMismatch, requiredNodeAffinityMismatch } from './node-affinity.js';
 import { isTaintTolerated, withDefaultDaemonTolerations } from './tolerations.js';
 
@@ -11,6 +11,19 @@ export interface NodeEligibility {
   readonly shouldRun: boolean;
   /** An existing daemon pod may stay on the node. */
   readonly shouldContinueRunning: boolean;
+}
+
+/**
+ * What every step of a pass (manage, rolling update, status, the rollout summary) reads of the
+ * world: the nodes in name order, where each stands, their pods (MAP-1, as the step's own input
+ * says), the current revision hash and the pass's clock.
+ */
+export interface PassView {
+  readonly nodeNames: readonly string[];
+  readonly eligibility: ReadonlyMap<string, NodeEligibility>;
+  readonly nodeToPods: ReadonlyMap<string, readonly V1Pod[]>;
+  readonly hash: string;
+  readonly now: Date;
 }
 
 /**

@@ -8,7 +8,7 @@ import { CONTROLLER_REVISION_HASH_LABEL, FAILED_POD_BACKOFF_ANNOTATION } from '.
 import { canonicalJson, sameJson, type JsonValue } from './canonical-json.js';
 import { labelsOf } from './objects.js';
 import { controllerRefFor } from './ownership.js';
-import type { PodLabelChange, RevisionToDelete, RevisionUpdate } from './types.js';
+import type { PodLabelChange, RevisionPlan, RevisionToDelete, RevisionUpdate } from './types.js';
 
 /** Upper bound on collision-count bumps within one pass (each bump needs a taken name). */
 const MAX_COLLISION_BUMPS = 1000;
@@ -90,13 +90,8 @@ export interface HistoryInput {
   readonly pods: readonly V1Pod[];
 }
 
-/** What `planHistory` decides. */
-export interface HistoryPlan {
-  readonly currentName: string;
-  readonly currentHash: string;
-  readonly currentRevision: number;
-  readonly create: V1ControllerRevision | null;
-  readonly update: readonly RevisionUpdate[];
+/** What `planHistory` decides: the revision plan's current revision, create and updates, with the duplicates kept apart. */
+export interface HistoryPlan extends Omit<RevisionPlan, 'delete'> {
   readonly duplicates: readonly RevisionToDelete[];
   readonly podLabelChanges: readonly PodLabelChange[];
   /** Non-current owned revisions (input of cleanup). */

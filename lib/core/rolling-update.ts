@@ -6,7 +6,7 @@ import type { V1DaemonSet, V1Pod } from '@kubernetes/client-node';
 import { rollingUpdateParams, updateStrategyType } from './daemon-set.js';
 import { resolveIntOrPercent } from './int-or-percent.js';
 import { toDelete } from './manage.js';
-import type { NodeEligibility } from './placement.js';
+import type { PassView } from './placement.js';
 import { isPodAvailable, isPodDeleting } from './pod-state.js';
 import { isPodUpdated } from './pod-version.js';
 import type { PodToDelete } from './types.js';
@@ -60,18 +60,11 @@ export function findUpdatedPodsOnNode(pods: readonly V1Pod[], hash: string, gene
   return { ...(newPod ? { newPod } : {}), ...(oldPod ? { oldPod } : {}), excess: false };
 }
 
-/** Input of `planRollingUpdate`. */
-export interface RollingUpdateInput {
+/** Input of `planRollingUpdate`; its `nodeToPods` is the MAP-1 view after this pass's manage decisions. */
+export interface RollingUpdateInput extends PassView {
   readonly ds: V1DaemonSet;
-  /** Node names of the node list, sorted. */
-  readonly nodeNames: readonly string[];
-  readonly eligibility: ReadonlyMap<string, NodeEligibility>;
-  /** MAP-1 view of the world after this pass's manage decisions. */
-  readonly nodeToPods: ReadonlyMap<string, readonly V1Pod[]>;
-  readonly hash: string;
   readonly templateGeneration: string | undefined;
   readonly minReadySeconds: number;
-  readonly now: Date;
   /**
    * CTL-2..CTL-5: nodes the rollout controls hold. The rolling update never touches them, and the
    * budgets are resolved and spent within the other nodes. Absent: no node is held (upstream).

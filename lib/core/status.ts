@@ -2,22 +2,16 @@
  * Status (§13), mirroring `updateDaemonSetStatus` and the write suppression of
  * `storeDaemonSetStatus`.
  */
-import type { V1DaemonSet, V1Pod } from '@kubernetes/client-node';
-import type { NodeEligibility } from './placement.js';
+import type { V1DaemonSet } from '@kubernetes/client-node';
+import type { PassView } from './placement.js';
 import { minReadySeconds as minReady, templateGeneration } from './daemon-set.js';
 import { isPodAvailable, isPodReady, sortOldestFirst } from './pod-state.js';
 import { isPodUpdated } from './pod-version.js';
 import type { DaemonSetStatus } from './types.js';
 
-/** Input of `computeStatus`. */
-export interface StatusInput {
+/** Input of `computeStatus`; its `nodeToPods` is the MAP-1 view of the claimed pods (adopted included, released excluded). */
+export interface StatusInput extends PassView {
   readonly ds: V1DaemonSet;
-  readonly nodeNames: readonly string[];
-  readonly eligibility: ReadonlyMap<string, NodeEligibility>;
-  /** MAP-1 view of the claimed pods (adopted included, released excluded). */
-  readonly nodeToPods: ReadonlyMap<string, readonly V1Pod[]>;
-  readonly hash: string;
-  readonly now: Date;
   /** Collision count to store (after HIST-7). */
   readonly collisionCount: number | undefined;
 }

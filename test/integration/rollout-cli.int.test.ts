@@ -141,6 +141,32 @@ describe('(ii) dlds under daemonless through `kubectl daemonless`', () => {
     const history = await plugin(['rollout', 'history', 'dlds/ds', '-n', ns]);
     expect(history.stdout).toBe('daemonset.daemonless.io/ds \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n');
   });
+
+  it('undo → image back → restart → pause: a new image does not roll → resume: it does', async () => {
+    expect(await plugin(['rollout', 'undo', 'dlds/ds', '-n', ns])).toEqual({ code: 0, stdout: 'daemonset.daemonless.io/ds rolled back\n', stderr: '' });
+    await waitImages('nginx:1.7.9');
+    expect((await plugin(['rollout', 'status', 'dlds/ds', '-n', ns, '--timeout=90s'])).code).toBe(0);
+
+    const before = (await livePods(ns, 'app=ds')).map((p) => p.metadata?.uid).sort();
+    expect(await plugin(['rollout', 'restart', 'dlds/ds', '-n', ns])).toEqual({ code: 0, stdout: 'daemonset.daemonless.io/ds restarted\n', stderr: '' });
+    await eventually(async () => {
+      const pods = (await livePods(ns, 'app=ds')).filter(isPodReady);
+      expect(pods.map(podNode).sort()).toEqual(nodes);
+      for (const p of pods) expect(before).not.toContain(p.metadata?.uid);
+    }, { timeoutMs: 90_000, what: 'every pod replaced after restart' });
+
+    expect(await plugin(['rollout', 'pause', 'dlds/ds', '-n', ns])).toEqual({ code: 0, stdout: 'daemonset.daemonless.io/ds paused\n', stderr: '' });
+    const held = (await livePods(ns, 'app=ds')).map((p) => p.metadata?.uid).sort();
+    await apply('nginx:1.9.1');
+    const paused = await plugin(['rollout', 'status', 'dlds/ds', '-n', ns, '--timeout=60s']);
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toMatch(/rollout paused: 0 out of 2 new pods have been updated/);
+    expect((await livePods(ns, 'app=ds')).map((p) => p.metadata?.uid).sort()).toEqual(held);
+
+    expect(await plugin(['rollout', 'resume', 'dlds/ds', '-n', ns])).toEqual({ code: 0, stdout: 'daemonset.daemonless.io/ds resumed\n', stderr: '' });
+    await waitImages('nginx:1.9.1');
+    expect((await plugin(['rollout', 'status', 'dlds/ds', '-n', ns, '--timeout=90s'])).stdout).toMatch(/daemon set "ds" successfully rolled out\n$/);
+  });
 });
 
 describe('(iii) explain on the real plane', () => {
