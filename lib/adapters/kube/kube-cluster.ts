@@ -95,6 +95,18 @@ export class KubeCluster implements ClusterApi {
     }
   }
 
+  /** A write whose failure `gone(e)` means the object is already as the pass wants it: 'already-done'. */
+  private async idempotentWrite(what: string, call: () => Promise<unknown>, gone: (e: unknown) => boolean): Promise<WriteOutcome> {
+    this.counters.writes++;
+    try {
+      await call();
+      return 'done';
+    } catch (e) {
+      if (gone(e)) return 'already-done';
+      throw toClusterError(e, what);
+    }
+  }
+
   /** Pages through a LIST; a 410 on a continue token ends the list early and marks it incomplete. */
   private async listAll<T>(what: string, page: (cont: string | undefined, limit: number) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<ListResult<T>> {
     const items: T[] = [];
@@ -168,14 +180,8 @@ export class KubeCluster implements ClusterApi {
   /** Creates a pod; AlreadyExists counts as done (deterministic names make creates idempotent). */
   async createPod(pod: V1Pod): Promise<WriteOutcome> {
     const namespace = pod.metadata?.namespace ?? 'default';
-    this.counters.writes++;
-    try {
-      await this.core.createNamespacedPod({ namespace, body: pod });
-      return 'done';
-    } catch (e) {
-      if (isAlreadyExists(e) || isNamespaceTerminating(e)) return 'already-done';
-      throw toClusterError(e, `create pod ${namespace}/${pod.metadata?.name}`);
-    }
+    return this.idempotentWrite(`create pod ${namespace}/${pod.metadata?.name}`, () => this.core.createNamespacedPod({ namespace, body: pod }),
+      (e) => isAlreadyExists(e) || isNamespaceTerminating(e));
   }
 
   /**
@@ -183,14 +189,9 @@ export class KubeCluster implements ClusterApi {
    * belongs to another pod), count as done: the pod this pass decided about is gone.
    */
   async deletePod(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      await this.core.deleteNamespacedPod({ namespace, name, body: { preconditions: uid ? { uid } : undefined, propagationPolicy: 'Background' } });
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e) || (uid && isConflict(e))) return 'already-done';
-      throw toClusterError(e, `delete pod ${namespace}/${name}`);
-    }
+    return this.idempotentWrite(`delete pod ${namespace}/${name}`,
+      () => this.core.deleteNamespacedPod({ namespace, name, body: { preconditions: uid ? { uid } : undefined, propagationPolicy: 'Background' } }),
+      (e) => isNotFound(e) || Boolean(uid && isConflict(e)));
   }
 
   /**
@@ -198,14 +199,7 @@ export class KubeCluster implements ClusterApi {
    * server checks, so a patch never lands on a replacement object of the same name), `merge` for labels.
    */
   async patchPod(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      await this.core.patchNamespacedPod({ namespace, name, body }, patchOptions(strategy));
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e)) return 'already-done';
-      throw toClusterError(e, `patch pod ${namespace}/${name}`);
-    }
+    return this.idempotentWrite(`patch pod ${namespace}/${name}`, () => this.core.patchNamespacedPod({ namespace, name, body }, patchOptions(strategy)), isNotFound);
   }
 
   /** Merge-patches the DaemonSet's metadata (annotations); works for native and CRD objects. */
@@ -244,25 +238,14 @@ export class KubeCluster implements ClusterApi {
 
   /** Patches a revision: `merge` for a revision bump or label back-fill, `strategic` for ownership. */
   async patchRevision(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      await this.apps.patchNamespacedControllerRevision({ namespace, name, body }, patchOptions(strategy));
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e)) return 'already-done';
-      throw toClusterError(e, `patch controllerrevision ${namespace}/${name}`);
-    }
+    return this.idempotentWrite(`patch controllerrevision ${namespace}/${name}`,
+      () => this.apps.patchNamespacedControllerRevision({ namespace, name, body }, patchOptions(strategy)), isNotFound);
   }
 
   async deleteRevision(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome> {
-    this.counters.writes++;
-    try {
-      await this.apps.deleteNamespacedControllerRevision({ namespace, name, body: { preconditions: uid ? { uid } : undefined } });
-      return 'done';
-    } catch (e) {
-      if (isNotFound(e) || (uid && isConflict(e))) return 'already-done';
-      throw toClusterError(e, `delete controllerrevision ${namespace}/${name}`);
-    }
+    return this.idempotentWrite(`delete controllerrevision ${namespace}/${name}`,
+      () => this.apps.deleteNamespacedControllerRevision({ namespace, name, body: { preconditions: uid ? { uid } : undefined } }),
+      (e) => isNotFound(e) || Boolean(uid && isConflict(e)));
   }
 
   // ---- Events ----
