@@ -91,6 +91,8 @@ export function buildDaemonPod(ds: V1DaemonSet, node: string, hash: string, plac
     ? { ...(template?.metadata?.annotations ?? {}), [CLUSTER_AUTOSCALER_DAEMONSET_POD_ANNOTATION]: 'true' }
     : template?.metadata?.annotations;
   const finalizers = template?.metadata?.finalizers;
+  // The object header (apiVersion, kind, name, namespace, labels) has the shape of buildRevision's;
+  // the values differ in every line, so each builder spells its own.
   return {
     apiVersion: 'v1',
     kind: 'Pod',

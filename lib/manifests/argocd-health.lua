@@ -34,6 +34,8 @@ local function describe(c, fallback)
   return text
 end
 
+-- The rules below read alike on purpose: one condition, one health state each, first match wins,
+-- in the order Argo CD users read them (Degraded, Suspended, Healthy, then Progressing).
 local stalled = conditions["Stalled"]
 if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
