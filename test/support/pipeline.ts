@@ -23,7 +23,7 @@ import {
   DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand,
   type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildWebhookConfiguration } from '../../lib/manifests/webhook.js';
 import type { KubeObject } from '../../lib/manifests/types.js';
 import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
@@ -34,6 +34,7 @@ import { createReconciler } from '../../lib/app/reconcile-key.js';
 import { RecordingLogger, RecordingMetrics } from '../../lib/observability/recording.js';
 import { runLocal, type LocalRunner } from '../../lib/runner/local-runner.js';
 import { kubeClient } from '../../lib/local-plane/nodes.js';
+import { toSqsRecord } from './sqs-record.js';
 
 // ---- TLS ----
 
@@ -344,29 +345,7 @@ export async function startFunctionUrl(handler: UrlHandler, tls: TlsMaterial, fu
   };
 }
 
-/** An SQS message as the event source mapping hands it to a function. */
-export function toSqsRecord(m: Message, eventSourceARN: string): SQSRecord {
-  const a = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId ?? '',
-    receiptHandle: m.ReceiptHandle ?? '',
-    body: m.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-      SenderId: a.SenderId ?? '000000000000',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(a.MessageGroupId === undefined ? {} : { MessageGroupId: a.MessageGroupId }),
-      ...(a.MessageDeduplicationId === undefined ? {} : { MessageDeduplicationId: a.MessageDeduplicationId }),
-      ...(a.SequenceNumber === undefined ? {} : { SequenceNumber: a.SequenceNumber }),
-    },
-    messageAttributes: {},
-    md5OfBody: m.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN,
-    awsRegion: eventSourceARN.split(':')[3] ?? 'us-east-1',
-  };
-}
+export { toSqsRecord };
 
 export async function receiveMessages(client: SQSClient, queueUrl: string, o: { max?: number; waitSeconds?: number; visibilityTimeout?: number } = {}): Promise<Message[]> {
   const out = await client.send(new ReceiveMessageCommand({

@@ -7,8 +7,9 @@
  * response or a function error fails the whole batch, as Lambda does.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import type { LocalFunction } from './runtime.js';
+import { toSqsRecord } from '../sqs-record.js';
 
 export interface SqsEventSourceOptions {
   readonly client: SQSClient;
@@ -25,29 +26,6 @@ export interface SqsEventSourceOptions {
 export interface SqsEventSource {
   readonly stats: { batches: number; records: number; failedRecords: number; functionErrors: number };
   stop(): Promise<void>;
-}
-
-export function toRecord(m: Message, arn: string, region: string): SQSRecord {
-  const a = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId ?? '',
-    receiptHandle: m.ReceiptHandle ?? '',
-    body: m.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? '',
-      SenderId: a.SenderId ?? '',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? '',
-      ...(a.MessageGroupId === undefined ? {} : { MessageGroupId: a.MessageGroupId }),
-      ...(a.MessageDeduplicationId === undefined ? {} : { MessageDeduplicationId: a.MessageDeduplicationId }),
-      ...(a.SequenceNumber === undefined ? {} : { SequenceNumber: a.SequenceNumber }),
-    },
-    messageAttributes: {},
-    md5OfBody: m.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: arn,
-    awsRegion: region,
-  };
 }
 
 /** The message ids to keep (not delete) after an invocation, or null when the whole batch failed. */
@@ -94,7 +72,7 @@ export function startSqsEventSource(o: SqsEventSourceOptions): SqsEventSource {
       while (!stopping && batch.length < o.batchSize && Date.now() < windowEnds) {
         batch.push(...(await receive(o.batchSize - batch.length, Math.max(0, Math.min(20, Math.ceil((windowEnds - Date.now()) / 1000))))));
       }
-      const event: SQSEvent = { Records: batch.map((m) => toRecord(m, o.queueArn, region)) };
+      const event: SQSEvent = { Records: batch.map((m) => toSqsRecord(m, o.queueArn, region)) };
       stats.batches += 1;
       stats.records += batch.length;
       const result = await o.fn.invoke(event);
