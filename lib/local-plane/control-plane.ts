@@ -354,20 +354,23 @@ export async function stopPids(pidList: readonly number[]): Promise<void> {
   for (const pid of ordered) if (alive(pid)) signal(pid, 'SIGKILL');
 }
 
+/** Runs a command to its end (streams closed), feeding `input` on stdin; never rejects on a non-zero exit. */
+export function runCommand(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<KubectlResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
 /** Runs the real kubectl binary. */
 export async function runKubectl(binDir: string, kubeconfigPath: string, args: readonly string[], input?: string): Promise<KubectlResult> {
-  if (input !== undefined) {
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn(join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
-      child.stdin.end(input);
-    });
-  }
+  if (input !== undefined) return runCommand(join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { input });
   try {
     const { stdout, stderr } = await execFileAsync(join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { maxBuffer: 64 << 20 });
     return { code: 0, stdout, stderr };

@@ -6,12 +6,11 @@
  *      (`kubectl daemonless ...` with `bin/` on PATH): apply, status, a new image, history;
  * (iii) `explain` with a tainted node, a nodeSelector miss, a crash-looping pod and a used-up budget.
  */
-import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane, type KubectlResult } from '../../lib/local-plane/control-plane.js';
+import { runCommand, startControlPlane, type ControlPlane, type KubectlResult } from '../../lib/local-plane/control-plane.js';
 import { startControllerLoop, type ControllerLoop } from '../support/controller-loop.js';
 import { eventually } from '../../lib/local-plane/eventually.js';
 import { createReadyNodes, deleteNodes, kubeClient } from '../../lib/local-plane/nodes.js';
@@ -21,17 +20,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const GENERATED = join(repo, 'infra/manifests/generated');
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<KubectlResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const run = (cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<KubectlResult> => runCommand(cmd, args, { env });
 
 /** `daemonless <args>` from the checkout, as `npm run cli` runs it. */
 const daemonless = (args: readonly string[]) => run(join(repo, 'node_modules/.bin/tsx'), [join(repo, 'lib/cli/main.ts'), ...args]);

@@ -9,10 +9,8 @@ import { daemonSetStatusView, describePodTemplate, historyText, tabbed } from '.
 import { parseRef } from '../../../lib/cli/rollout/ref.js';
 import { hoistCommonFlags, parseGoDuration } from '../../../lib/cli/rollout/rollout-command.js';
 import { buildRevisionData, type Snapshot, type V1ControllerRevision, type V1DaemonSet } from '../../../lib/core/index.js';
-import { at, T0 } from '../../builders/clock.js';
-import { daemonSet } from '../../builders/daemon-set.js';
-import { nodes } from '../../builders/node.js';
-import { converge, markReady, updateDaemonSet, world, type World } from '../../builders/world.js';
+import { rolledAsFarAsControlsLet } from '../../builders/rollouts.js';
+import type { World } from '../../builders/world.js';
 
 const NOW = new Date('2024-05-01T10:00:00Z');
 
@@ -308,15 +306,7 @@ describe('daemonless rollout restart / pause / resume', () => {
 });
 
 describe('daemonless rollout status with rollout controls', () => {
-  /** A DaemonSet on 3 nodes updated to a new image and converged as far as its controls let it. */
-  const held = (annotations: Record<string, string>): World => {
-    const v1 = daemonSet().annotations(annotations);
-    let w = markReady(converge(world(v1.build(), nodes(3)), T0).world, T0);
-    w = converge(w, at(1)).world;
-    w = updateDaemonSet(w, v1.update((b) => b.image('foo/bar:2')).build());
-    w = converge(markReady(converge(w, at(2)).world, at(2)), at(3)).world;
-    return converge(markReady(w, at(3)), at(4)).world;
-  };
+  const held = rolledAsFarAsControlsLet;
   const clusterOf = (w: World) => new FakeCluster(w.ds, w.revisions as V1ControllerRevision[], { daemonSet: w.ds, nodes: w.nodes, pods: w.pods, revisions: w.revisions, complete: true });
 
   it('a partition that holds the rest ends with exit 0 and says how many it holds', async () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { explain, nodeDaemonPodVerdict, nodeShouldRunDaemonPod, type Explanation } from '../../../lib/core/index.js';
 import { at, T0 } from '../../builders/clock.js';
+import { rolledAsFarAsControlsLet } from '../../builders/rollouts.js';
 import { daemonSet } from '../../builders/daemon-set.js';
 import { node, nodes } from '../../builders/node.js';
 import { daemonPod } from '../../builders/pod.js';
@@ -170,14 +171,7 @@ describe('explain: the rollout', () => {
 });
 
 describe('explain: what the rollout controls hold (from the plan\'s rollout report)', () => {
-  const rolled = (annotations: Record<string, string>) => {
-    const v1 = daemonSet().annotations(annotations);
-    let w = markReady(converge(world(v1.build(), nodes(3)), T0).world, T0);
-    w = converge(w, at(1)).world;
-    w = updateDaemonSet(w, v1.update((b) => b.image('foo/bar:2')).build());
-    w = converge(markReady(converge(w, at(2)).world, at(2)), at(3)).world;
-    return converge(markReady(w, at(3)), at(4)).world;
-  };
+  const rolled = rolledAsFarAsControlsLet;
 
   it('partition: the last nodes keep their revision and say so', () => {
     const e = explainAt(rolled({ 'daemonless.io/rollout-partition': '1' }), at(10));
