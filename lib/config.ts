@@ -4,7 +4,7 @@
  * `loadConfig(env, role)` is a pure parse: it never reads `process.env` itself and reports every
  * missing or invalid variable in one `ConfigError`. Only composition roots call it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ManagedResource } from './core/managed-resource.js';
 
 /** Every environment variable the handlers and the local runner read. */

@@ -7,7 +7,7 @@
  * - `fanout`:    `{ v: 1, type: 'fanout', scope: 'all' | 'namespace' | 'selector', namespace?, labels?, cause, dedupId, observedAt?, recheck? }`
  * - `delayed`:   `{ v: 1, type: 'delayed', dueAt, message: <reconcile> }` — only on the delay queue.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FanoutRequest, ReconcileRequest } from '../events/types.js';
 import { InvalidMessageError } from './errors.js';
 

@@ -10,7 +10,7 @@
  */
 import type { V1ControllerRevision, V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments, parseDocument, type Document } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateDaemonSet, type Snapshot } from '../core/index.js';
 
 /** The objects of a snapshot, by kind (other kinds are dropped). */

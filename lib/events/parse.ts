@@ -5,7 +5,7 @@
  * Results are values: `{ ok: false, status, reason }` says why the body was refused
  * (400 = wrong shape or types, 422 = well-formed but unusable).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   admissionEnvelopeSchema, admissionReviewSchema, auditEventListSchema, kubeObjectSchema, watchEventSchema,
   WATCH_MAX_ITEMS, type AuditEventInput, type KubeObjectInput,

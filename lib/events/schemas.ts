@@ -4,7 +4,7 @@
  * the API bounds them; list lengths are not (the API sets no limit on taints or owner references,
  * and the body limit bounds the work, which stays linear).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const short = (max: number) => z.string().max(max);
 

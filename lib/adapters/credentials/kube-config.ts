@@ -8,7 +8,7 @@
  * Tokens and secret contents are never logged.
  */
 import { KubeConfig, type User } from '@kubernetes/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClusterAuth } from '../../config.js';
 import { TerminalError } from '../../app/errors.js';
 import type { EksTokenProvider } from './eks-token.js';
