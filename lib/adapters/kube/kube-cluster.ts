@@ -23,6 +23,7 @@ import {
 import type { ApiCounters, ClusterApi, ClusterEvent, InvolvedObject, ListResult, PatchKind, WriteOutcome } from '../../app/cluster-api.js';
 import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, type ManagedResource } from '../../core/managed-resource.js';
 import { isAlreadyExists, isConflict, isGone, isNamespaceTerminating, isNotFound, toClusterError } from './kube-errors.js';
+import { shareConnection } from './shared-connection.js';
 
 export interface KubeClusterOptions {
   readonly managedResource?: ManagedResource;
@@ -66,6 +67,8 @@ export class KubeCluster implements ClusterApi {
     this.managedResource = options.managedResource ?? 'native';
     this.pageSize = options.pageSize ?? PAGE;
     this.component = options.component ?? 'daemonless';
+    // Clients built here share one keep-alive connection per KubeConfig (shared-connection.ts).
+    if (clients === undefined) shareConnection(kubeConfig);
     this.core = clients?.core ?? kubeConfig.makeApiClient(CoreV1Api);
     this.apps = clients?.apps ?? kubeConfig.makeApiClient(AppsV1Api);
     this.custom = clients?.custom ?? kubeConfig.makeApiClient(CustomObjectsApi);
