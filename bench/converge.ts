@@ -13,7 +13,7 @@
 import { AppsV1Api, CoreV1Api, type V1DaemonSet, type V1Node } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { plan, type PlacementMode } from '../lib/core/index.js';
-import { log, mapLimit, parseFlags } from './lib/args.js';
+import { log, mapLimit, parseFlags, thin } from './lib/args.js';
 import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
 import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { PodTracker } from './lib/pods.js';
@@ -30,6 +30,8 @@ export interface ConvergeRun {
   /** Reconcile passes started between the DaemonSet's creation and the end of the measurement. */
   readonly reconciles?: number;
   readonly limiterWaits?: number;
+  /** Pods that exist / are Ready over time (ms since the start), thinned to ≤ 300 points (absent in older results). */
+  readonly series?: { readonly t: number; readonly created: number; readonly ready: number }[];
 }
 
 export interface ConvergeResult {
@@ -73,9 +75,12 @@ async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unkno
   let t0 = performance.now();
   let lastProgress = t0;
   let lastReady = 0;
+  const series: { t: number; created: number; ready: number }[] = [];
   const check = (): void => {
     const c = tracker.counts();
     const now = performance.now();
+    const prev = series[series.length - 1];
+    if (prev === undefined || prev.created !== tracker.pods.size || prev.ready !== c.ready) series.push({ t: Math.round(now - t0), created: tracker.pods.size, ready: c.ready });
     if (c.ready > lastReady) { lastReady = c.ready; lastProgress = now; }
     for (const m of MILESTONES) {
       const need = Math.ceil((m / 100) * nodes);
@@ -86,6 +91,7 @@ async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unkno
   try {
     t0 = performance.now();
     lastProgress = t0;
+    series.push({ t: 0, created: tracker.pods.size, ready: tracker.counts().ready });
     tracker.onEvent = check;
     await start();
     const timeout = 120_000 + nodes * 600;
@@ -94,7 +100,7 @@ async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unkno
       check();
       return ready[100] !== null || (ready[99] !== null && performance.now() - lastProgress > stallMs);
     }, timeout, `${nodes} pods Ready`);
-    return { allCreatedMs: created[100] ?? null, allReadyMs: ready[100] ?? null, createdMs: created, readyMs: ready };
+    return { allCreatedMs: created[100] ?? null, allReadyMs: ready[100] ?? null, createdMs: created, readyMs: ready, series: thin(series) };
   } finally {
     tracker.onEvent = null;
     tracker.stop();
@@ -107,13 +113,13 @@ export async function convergeDaemonless(bp: BenchPlane, nodes: number, dl: Daem
   const before = dl.started();
   const r = await measure(bp, nodes, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), convergeDaemonSet()));
   const run = { ...r, reconciles: dl.started() - before };
-  log(`converge: daemonless ${JSON.stringify(run)}`);
+  log(`converge: daemonless ${JSON.stringify({ ...run, series: undefined })}`);
   return run;
 }
 
 export async function convergeUpstream(bp: BenchPlane, nodes: number): Promise<ConvergeRun> {
   const run = await measure(bp, nodes, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), convergeDaemonSet()));
-  log(`converge: upstream ${JSON.stringify(run)}`);
+  log(`converge: upstream ${JSON.stringify({ ...run, series: undefined })}`);
   return run;
 }
 
@@ -130,7 +136,7 @@ export async function convergeFloor(bp: BenchPlane, nodes: number, placement: Pl
   const core = benchKubeConfig(bp.plane.controllerKubeconfig, { limiter }).makeApiClient(CoreV1Api);
   const r = await measure(bp, nodes, () => mapLimit(pods, concurrency, (pod) => core.createNamespacedPod({ namespace: NAMESPACE, body: pod })));
   const run = { ...r, limiterWaits: limiter.waits };
-  log(`converge: floor ${JSON.stringify(run)}`);
+  log(`converge: floor ${JSON.stringify({ ...run, series: undefined })}`);
   return run;
 }
 

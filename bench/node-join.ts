@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { nodeObject } from '../lib/local-plane/nodes.js';
 import { log, parseFlags, percentile, sleep } from './lib/args.js';
-import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
+import { ApiTraffic, benchKubeConfig, emptyTotals, isWatch, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket, trafficBetween, trafficSum, type TrafficTotals } from './lib/kube.js';
 import { addNodes, nodeName, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { ChildWatch, PodTracker } from './lib/pods.js';
 import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
@@ -26,10 +26,26 @@ export interface LatencyStats {
   readonly maxMs: number;
 }
 
+/**
+ * The controller's API traffic during the joins (daemonless only; watches and the benchmark's own
+ * node creates not counted), per join and DaemonSet: `window` from the node's create until its
+ * daemon pods were seen; `total` over the whole join phase until the controller was idle again
+ * (window + the passes that followed, e.g. status).
+ */
+export interface JoinTraffic {
+  readonly joins: number;
+  readonly daemonSets: number;
+  readonly window: TrafficTotals;
+  readonly total: TrafficTotals;
+}
+
 export interface NodeJoinRun {
   readonly createToPod: LatencyStats;
   readonly eligibleToPod: LatencyStats;
   readonly createToEligible: LatencyStats;
+  /** The samples behind the stats, ms (absent in older results). */
+  readonly samples?: { readonly createToPod: number[]; readonly eligibleToPod: number[] };
+  readonly traffic?: JoinTraffic;
   readonly missing: number;
   /** daemonless: reconcile passes started during the joins (joins × DaemonSets are needed). */
   readonly reconciles?: number;
@@ -52,6 +68,14 @@ export interface NodeJoinOptions {
   readonly upstream?: boolean;
   /** How long one join waits for its pods before counting them missing (default 30 s). */
   readonly perJoinTimeoutMs?: number;
+  /** Count the controller's requests and bytes per join (daemonless only). */
+  readonly countTraffic?: boolean;
+  /** Node object of joining node `name` (default: a kwok-simulated node). */
+  readonly joiningNode?: (name: string) => ReturnType<typeof nodeObject>;
+  /** Index of the first joining node (default baseNodes). */
+  readonly firstJoinIndex?: number;
+  /** Base nodes a daemon pod runs on (default baseNodes: every base node is Ready). */
+  readonly eligibleBaseNodes?: number;
 }
 
 export function stats(values: readonly number[]): LatencyStats {
@@ -70,7 +94,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
   const stops: (() => void)[] = [];
   try {
     for (let k = existing; k < o.daemonSets; k += 1) await createDaemonSet(admin, daemonSet(`join-${k}`));
-    const want = o.baseNodes * o.daemonSets;
+    const want = (o.eligibleBaseNodes ?? o.baseNodes) * o.daemonSets;
     await t.until(() => t.counts().ready >= Math.ceil(want * 0.99) && t.pods.size >= want, 120_000 + want * 200, `${want} pods Ready before the joins`);
     await sleep(2000);
     const queuedAtStart = dl?.runner.fifo?.depth().visible;
@@ -90,16 +114,27 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
     const createToEligible: number[] = [];
     let missing = 0;
     const startedBefore = dl?.started() ?? 0;
+    // The benchmark's own node creates go through this process too: not the controller's.
+    const traffic = dl !== null && o.countTraffic === true
+      ? new ApiTraffic(bp.plane.server, { exclude: (method, path) => isWatch(method, path) || (method === 'POST' && path.startsWith('/api/v1/nodes')) })
+      : null;
+    if (traffic) stops.push(() => traffic.close());
+    let window = emptyTotals();
+    const first = o.firstJoinIndex ?? o.baseNodes;
     for (let j = 0; j < o.joins; j += 1) {
-      const name = nodeName(o.baseNodes + j);
+      const name = nodeName(first + j);
       const podsOf = (): number[] => [...t.pods.values()].filter((p) => p.node === name).map((p) => p.firstSeen);
+      // Counting: each join starts from an idle controller, so its window holds only what the join caused.
+      if (traffic && dl) await dl.runner.idle(20_000).catch((e: unknown) => log(`node-join: daemonless not idle before join ${j}: ${String(e)}`));
+      const before = traffic?.snapshot();
       const t0 = performance.now();
-      await bp.core.createNode({ body: nodeObject({ name }) });
+      await bp.core.createNode({ body: o.joiningNode?.(name) ?? nodeObject({ name }) });
       try {
         await t.until(() => podsOf().length >= o.daemonSets, o.perJoinTimeoutMs ?? 30_000, `daemon pods on ${name}`);
       } catch {
         missing += o.daemonSets - podsOf().length;
       }
+      if (traffic && before) window = trafficSum(window, trafficBetween(before, traffic.snapshot()));
       // The node's eligible event may still be on its way.
       for (let w = 0; w < 20 && !eligibleAt.has(name); w += 1) await sleep(100);
       const el = eligibleAt.get(name);
@@ -110,10 +145,19 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       }
       await sleep(300);
     }
-    const run = { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible), missing,
+    let total: TrafficTotals | null = null;
+    if (traffic && dl) {
+      await dl.runner.idle(60_000).catch((e: unknown) => log(`node-join: daemonless not idle after the joins: ${String(e)}`));
+      total = traffic.snapshot();
+    }
+    const round = (xs: number[]): number[] => xs.map((x) => Math.round(x));
+    const run = { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible),
+      samples: { createToPod: round(createToPod), eligibleToPod: round(eligibleToPod) },
+      ...(traffic && total ? { traffic: { joins: o.joins, daemonSets: o.daemonSets, window, total } } : {}),
+      missing,
       ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }),
       ...(queuedAtStart === undefined ? {} : { queuedAtStart }) };
-    log(`node-join: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify(run)}`);
+    log(`node-join: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify({ ...run, samples: undefined, traffic: run.traffic ? { window: run.traffic.window.requests, total: run.traffic.total.requests } : undefined })}`);
     return run;
   } finally {
     for (const stop of stops) stop();

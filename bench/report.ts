@@ -1,14 +1,20 @@
-/** Renders the results of run-all as markdown: machine facts, goal vs measured, then each benchmark in detail. */
-import type { AllResults } from './results.js';
+/**
+ * Renders the results of run-all as markdown: machine facts, the scale goals (with the previous
+ * run's numbers and the charts), other goals, then each benchmark in detail and the run history.
+ */
 import { PRICES } from './cost.js';
+import { goalRows, ms, topRequests } from './goals.js';
+import { earlierRuns, previousRun, type HistoryEntry } from './history.js';
+import type { AllResults } from './results.js';
 
-const ms = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '—' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+/** The charts charts.ts draws, beside latest.md. */
+export const CHART_FILES = { nodeJoin: 'node-join.svg', converge: 'converge.svg', rolling: 'rolling-update.svg' } as const;
 const mbs = (b: number): string => `${(b / 1e6).toFixed(2)} MB`;
 const kb = (b: number): string => `${(b / 1e3).toFixed(0)} kB`;
 const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? '✅ met' : '❌ missed');
 const usd = (x: number): string => `$${x.toFixed(2)}`;
 
-export function renderMarkdown(r: AllResults): string {
+export function renderMarkdown(r: AllResults, history: readonly HistoryEntry[] = []): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`# daemonless benchmarks — ${r.mode} run`, '');
@@ -18,21 +24,25 @@ export function renderMarkdown(r: AllResults): string {
     `| Kubernetes (planes) | ${m.kubernetes}, kwok simulated nodes |`, `| load average at the end (1/5/15 min) | ${m.loadAverage.join(' / ')} |`);
   out.push('', 'The machine is shared: other test suites ran control planes and Go builds at the same time, so absolute times are noisy; the planes of one comparison ran one after another in the same run.', '');
 
-  // Goal vs measured.
-  out.push('## Goals vs measured', '', '| measure | goal | measured | |', '| --- | --- | --- | --- |');
+  // The scale goals, with the previous run beside them.
+  const prev = previousRun(history, r);
+  out.push('## Scale goals', '',
+    `Measured side by side with upstream in this run. Charts: [node join latency](${CHART_FILES.nodeJoin}) · [converge](${CHART_FILES.converge}) · [rolling update](${CHART_FILES.rolling}). ` +
+    (prev ? `Previous: the ${prev.mode} run of ${prev.date.slice(0, 10)} at commit ${prev.commit}.` : 'No earlier run of this mode and size in the history.'), '',
+    '| measure | goal | daemonless | upstream | ratio | load (1 min) | | previous run | cause of a miss / note |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const g of goalRows(r)) {
+    const p = prev?.goals[g.id];
+    const before = p ? `${p.measured}${p.ratio ? ` (${p.ratio})` : ''} ${p.met === null ? '' : p.met ? '✅' : '❌'}`.trim() : '—';
+    out.push(`| ${g.measure} | ${g.goal} | ${g.measured} | ${g.upstream} | ${g.ratio} | ${g.load} | ${verdict(g.met)} | ${before} | ${g.cause} |`);
+  }
+  out.push('', `![node join latency](${CHART_FILES.nodeJoin})`, '', `![converge](${CHART_FILES.converge})`, '', `![rolling update](${CHART_FILES.rolling})`, '');
+
+  out.push('## Other goals', '', '| measure | goal | measured | |', '| --- | --- | --- | --- |');
   const c = r.converge;
   if (c) {
-    out.push(`| converge ${c.nodes} nodes, daemonless / upstream (${c.ratioBasis} Ready) | ≤ 0.5× | ${c.ratioToUpstream}× (${ms(c.daemonless.readyMs[c.ratioBasis.replace('%', '')])} vs ${ms(c.upstream.readyMs[c.ratioBasis.replace('%', '')])}) | ${verdict(c.ratioToUpstream <= 0.5)} |`);
-    out.push(`| converge ${c.nodes} nodes, daemonless / floor (${c.ratioBasis} Ready) | ≤ 1.2× | ${c.ratioToFloor}× (floor ${ms(c.floor.readyMs[c.ratioBasis.replace('%', '')])}) | ${verdict(c.ratioToFloor <= 1.2)} |`);
-  } else {
-    out.push(`| converge | ≤ 0.5× upstream, ≤ 1.2× floor | failed: ${Object.entries(r.errors).filter(([k]) => k.startsWith('plane')).map(([k, v]) => `${k}: ${v}`).join('; ')} | ❌ |`);
+    out.push(`| converge ${c.nodes} nodes, daemonless / bare-client floor (${c.ratioBasis} Ready) | ≤ 1.2× | ${c.ratioToFloor}× (floor ${ms(c.floor.readyMs[c.ratioBasis.replace('%', '')])}) | ${verdict(c.ratioToFloor <= 1.2)} |`);
   }
   const j = r.nodeJoin;
-  if (j) {
-    const d = j.daemonless;
-    out.push(`| node join → daemon pod exists, p50 / p99 (create → pod) | ≤ 200 ms / ≤ 1 s | ${ms(d.createToPod.p50Ms)} / ${ms(d.createToPod.p99Ms)} | ${verdict(d.createToPod.p50Ms <= 200 && d.createToPod.p99Ms <= 1000)} |`);
-    out.push(`| node join, from the node becoming eligible (Ready, untainted) → pod, p50 / p99 | (controller's share) | ${ms(d.eligibleToPod.p50Ms)} / ${ms(d.eligibleToPod.p99Ms)} | ${verdict(d.eligibleToPod.p50Ms <= 200 && d.eligibleToPod.p99Ms <= 1000)} |`);
-  }
   const cr = r.convergedReconcile;
   if (cr) {
     for (const s of cr.sizes) {
@@ -50,14 +60,11 @@ export function renderMarkdown(r: AllResults): string {
     }
   }
   const ru = r.rollingUpdate;
-  if (ru) {
-    out.push(`| rolling update ${ru.nodes} nodes, maxUnavailable ${ru.maxUnavailable}: daemonless / upstream time | ≤ 1× | ${Number.isNaN(ru.ratioToUpstream) ? `daemonless ${ru.daemonless.completeMs === null ? `not done in the limit (${ru.daemonless.updatedAtEnd}/${ru.nodes} updated)` : ms(ru.daemonless.completeMs)}` : `${ru.ratioToUpstream}×`} (${ms(ru.daemonless.completeMs)} vs ${ms(ru.upstream.completeMs)}) | ${verdict(!Number.isNaN(ru.ratioToUpstream) && ru.ratioToUpstream <= 1)} |`);
-    out.push(`| rolling update: max unavailable seen (budget ${ru.daemonless.budget}) | never > budget | daemonless ${ru.daemonless.maxUnavailable}, upstream ${ru.upstream.maxUnavailable} | ${verdict(!ru.daemonless.budgetExceeded)} |`);
-  }
   const lb = r.lambdaBundle;
   if (lb) {
     for (const x of lb.measures.filter((y) => y.variant === 'stack')) {
-      out.push(`| ${x.handler} bundle / cold init | ≤ 1 MB / ≤ 250 ms | ${mbs(x.bytes)} / ${ms(x.initMs)} | ${verdict(x.bytes <= 1e6 && x.initMs <= 250)} |`);
+      const [maxBytes, maxMs] = x.handler === 'webhook' ? [1e6, 250] : [1.5e6, 200];
+      out.push(`| ${x.handler} bundle / cold init p50 | ≤ ${maxBytes / 1e6} MB / ≤ ${maxMs} ms | ${mbs(x.bytes)} / ${ms(x.initMs)} | ${verdict(x.bytes <= maxBytes && x.initMs <= maxMs)} |`);
     }
   }
   out.push(`| monthly AWS cost, 1,000 nodes, 20 DaemonSets, 10,000 events/day | written down, small | ${usd(r.cost.totalUsd)} list (${usd(r.cost.totalAfterFreeTierUsd)} after free tiers) | ✅ |`);
@@ -73,7 +80,8 @@ export function renderMarkdown(r: AllResults): string {
     out.push(`## Converge: one DaemonSet on ${c.nodes} nodes`, '',
       `Client limits: QPS 200 / burst 400 for all three (kube-controller-manager's flags on the planes). Placement: ${c.placement}. Floor: the same pods, created by a bare client with ≤ ${c.floorConcurrency} in flight.`, '',
       '| | 50 % created | 100 % created | 50 % Ready | 90 % Ready | 99 % Ready | 100 % Ready | reconciles |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const [name, run] of [['daemonless', c.daemonless], ['upstream', c.upstream], ['floor', c.floor]] as const) {
+    const nodeNameRun = r.convergeNodeName ?? null;
+    for (const [name, run] of [[`daemonless (${c.placement})`, c.daemonless], ...(nodeNameRun ? [['daemonless (nodeName, plane of its own)', nodeNameRun] as const] : []), ['upstream', c.upstream], ['floor', c.floor]] as const) {
       out.push(`| ${name} | ${ms(run.createdMs['50'])} | ${ms(run.createdMs['100'])} | ${ms(run.readyMs['50'])} | ${ms(run.readyMs['90'])} | ${ms(run.readyMs['99'])} | ${ms(run.readyMs['100'])} | ${run.reconciles ?? ''} |`);
     }
     out.push('', `Ratios (${c.ratioBasis}): Ready ${c.ratioToUpstream}× upstream, ${c.ratioToFloor}× floor; all created ${c.createdRatioToUpstream ?? '—'}× upstream, ${c.createdRatioToFloor ?? '—'}× floor.`, '');
@@ -82,7 +90,10 @@ export function renderMarkdown(r: AllResults): string {
     out.push(`## Rolling update: ${ru.nodes} nodes, maxUnavailable ${ru.maxUnavailable} (budget ${ru.daemonless.budget})`, '',
       '| | time to complete | new pods Ready at the end | max unavailable | samples | unready flaps (not caused by the update) | reconciles | messages queued at start |', '| --- | --- | --- | --- | --- | --- | --- | --- |',
       `| daemonless | ${ru.daemonless.completeMs === null ? 'not within the limit' : ms(ru.daemonless.completeMs)} | ${ru.daemonless.updatedAtEnd} | ${ru.daemonless.maxUnavailable} | ${ru.daemonless.samples} | ${ru.daemonless.unreadyFlaps} | ${ru.daemonless.reconciles ?? ''} | ${ru.daemonless.queuedAtStart ?? ''} |`,
-      `| upstream | ${ru.upstream.completeMs === null ? 'not within the limit' : ms(ru.upstream.completeMs)} | ${ru.upstream.updatedAtEnd} | ${ru.upstream.maxUnavailable} | ${ru.upstream.samples} | ${ru.upstream.unreadyFlaps} | | |`, '');
+      `| upstream | ${ru.upstream.completeMs === null ? 'not within the limit' : ms(ru.upstream.completeMs)} | ${ru.upstream.updatedAtEnd} | ${ru.upstream.maxUnavailable} | ${ru.upstream.samples} | ${ru.upstream.unreadyFlaps} | | |`);
+    const f = ru.floor;
+    if (f) out.push(`| floor (bare client, same budget) | ${f.completeMs === null ? 'not within the limit' : ms(f.completeMs)} | ${f.updatedAtEnd} | ${f.maxUnavailable} | ${f.samples} | ${f.unreadyFlaps} | | |`);
+    out.push('');
   }
   if (j) {
     out.push(`## Node join: ${j.joins} joins into ${j.baseNodes} nodes with ${j.daemonSets} DaemonSets`, '',
@@ -92,6 +103,30 @@ export function renderMarkdown(r: AllResults): string {
       out.push(`| ${name} | ${ms(run.createToPod.p50Ms)} | ${ms(run.createToPod.p90Ms)} | ${ms(run.createToPod.p99Ms)} | ${ms(run.createToPod.maxMs)} | ${ms(run.eligibleToPod.p50Ms)} | ${ms(run.eligibleToPod.p99Ms)} | ${ms(run.createToEligible.p50Ms)} | ${run.missing} | ${run.reconciles ?? ''} | ${run.queuedAtStart ?? ''} |`);
     }
     out.push('', 'A new node carries the `node.kubernetes.io/not-ready:NoSchedule` taint until it is Ready and node lifecycle removes it; no daemon pod may be placed before (daemon pods do not tolerate it), so create → pod includes that time for any controller.', '');
+  }
+  const jc = r.joinCost;
+  if (jc) {
+    out.push(`## Cost of a node join: ${jc.joins} joins with ${jc.daemonSets} DaemonSets at each size`, '',
+      'On a plane where kwok simulates only a few nodes: the others exist, NotReady and tainted by node lifecycle (no daemon pod belongs on them, nothing heartbeats them), and every LIST of nodes carries them. ' +
+      'The controller is idle before each join; its requests and response bytes (decoded JSON) are counted from the node\'s create until its daemon pods exist (the window), and until it is idle again (total). Watches (the local runner\'s event source) are not counted.', '',
+      '| nodes (simulated) | requests per join per DaemonSet: window / total | bytes: window / total | eligible → pod p50 / p99 | create → pod p50 | missing pods | where the window\'s bytes go (per join per DaemonSet) |',
+      '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const s of jc.sizes) {
+      const t = s.run.traffic;
+      const n = t ? t.joins * t.daemonSets : 1;
+      out.push(`| ${s.nodes} (${s.simulatedNodes}) | ${t ? `${+(t.window.requests / n).toFixed(1)} / ${+(t.total.requests / n).toFixed(1)}` : '—'} | ${t ? `${mbs(t.window.decodedBytes / n)} / ${mbs(t.total.decodedBytes / n)}` : '—'} | ${ms(s.run.eligibleToPod.p50Ms)} / ${ms(s.run.eligibleToPod.p99Ms)} | ${ms(s.run.createToPod.p50Ms)} | ${s.run.missing} | ${t ? topRequests(t.window, n, 5) : ''} |`);
+    }
+    out.push('');
+  }
+  const rs = r.resync;
+  if (rs) {
+    out.push(`## Resync: ${rs.daemonSets} converged DaemonSets at ${rs.nodes} nodes (${rs.simulatedNodes} simulated)`, '',
+      'One resync through the resync handler and the reconcile handler, the queue\'s records delivered in batches of 10 as the SQS event source delivers them; the local runner stopped first.', '',
+      '| keys | batches | node LISTs (pages) | node GETs | writes | requests | bytes decoded / wire | time | failed records | messages the passes enqueued |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| ${rs.keys} | ${rs.batches} | ${rs.nodeLists} (${rs.nodeListPages}) | ${rs.nodeGets} | ${rs.writes} | ${rs.requests} | ${mbs(rs.decodedBytes)} / ${mbs(rs.wireBytes)} | ${ms(rs.ms)} | ${rs.failedRecords} | ${rs.enqueuedByPasses} |`, '',
+      '| request | count | lists | decoded | wire |', '| --- | --- | --- | --- | --- |');
+    for (const [k, v] of Object.entries(rs.byRequest).sort((x, y) => y[1].decodedBytes - x[1].decodedBytes)) out.push(`| \`${k}\` | ${v.count} | ${v.lists ?? ''} | ${mbs(v.decodedBytes)} | ${mbs(v.wireBytes)} |`);
+    out.push('');
   }
   if (cr) {
     out.push('## Converged reconcile', '', 'Client `default` = client-node as the controller uses it; `shared-dispatcher` = prototype reusing one undici dispatcher (client-node 2.0.1 opens a new connection per call).', '',
@@ -141,5 +176,16 @@ export function renderMarkdown(r: AllResults): string {
   out.push(`| **total** | | **${usd(r.cost.totalUsd)}** | **${usd(r.cost.totalAfterFreeTierUsd)}** |`, '', 'Assumptions:', '');
   for (const a of r.cost.assumptions) out.push(`- ${a}`);
   out.push('');
+
+  const runs = [...earlierRuns(history, r).slice(-5)];
+  if (runs.length > 0) {
+    out.push('## History', '', `The scale goals in this run and the ${runs.length} before it (bench/results/history.jsonl; newest first).`, '',
+      `| measure | this run (${r.mode}, ${r.machine.gitCommit}) | ${[...runs].reverse().map((e) => `${e.date.slice(0, 10)} ${e.mode}, ${e.nodes} nodes (${e.commit})`).join(' | ')} |`,
+      `| --- | --- | ${runs.map(() => '---').join(' | ')} |`);
+    const cell = (g: { measured: string; ratio: string; met: boolean | null } | undefined): string =>
+      (g ? `${g.measured}${g.ratio ? ` (${g.ratio})` : ''}${g.met === null ? '' : g.met ? ' ✅' : ' ❌'}` : '—');
+    for (const g of goalRows(r)) out.push(`| ${g.measure} | ${cell(g)} | ${[...runs].reverse().map((e) => cell(e.goals[g.id])).join(' | ')} |`);
+    out.push('');
+  }
   return out.join('\n');
 }

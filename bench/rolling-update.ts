@@ -8,9 +8,10 @@
  *
  *   npx tsx bench/rolling-update.ts [--nodes 1000] [--max-unavailable 10%] [--quick]
  */
-import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { plan } from '../lib/core/index.js';
 import { fileURLToPath } from 'node:url';
-import { log, parseFlags, sleep } from './lib/args.js';
+import { log, parseFlags, sleep, thin } from './lib/args.js';
 import { benchKubeConfig, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket } from './lib/kube.js';
 import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { CONVERGE_DS } from './converge.js';
@@ -32,6 +33,8 @@ export interface RollingRun {
   readonly unreadyFlaps: number;
   /** daemonless: reconcile passes started during the update. */
   readonly reconciles?: number;
+  /** Over time (ms since the update): pods of the new revision Ready, and nodes without a Ready pod; thinned to ≤ 300 points (absent in older results). */
+  readonly series?: { readonly t: number; readonly updatedReady: number; readonly unavailable: number }[];
 }
 
 export interface RollingResult {
@@ -39,6 +42,8 @@ export interface RollingResult {
   readonly maxUnavailable: string;
   readonly daemonless: RollingRun;
   readonly upstream: RollingRun;
+  /** A bare client replacing the pods node by node within the same budget (absent in older results). */
+  readonly floor?: RollingRun | null;
   /** NaN when a run did not complete within its limit. */
   readonly ratioToUpstream: number;
 }
@@ -52,9 +57,11 @@ export function budgetOf(value: string, nodes: number): number {
  * The measured update of the converged DaemonSet CONVERGE_DS (template env VERSION=v1, the given
  * maxUnavailable) on a plane with `nodes` nodes; `dl` is the running daemonless, null for upstream.
  */
-export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable: string, dl: Daemonless | null, limitMs = 600_000): Promise<RollingRun> {
+export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable: string, dl: Daemonless | null, limitMs = 600_000,
+  drive?: (t: PodTracker, oldHashes: ReadonlySet<string | null>, budget: number, stopped: () => boolean) => Promise<void>): Promise<RollingRun> {
   const admin = plainKubeConfig(bp.plane.adminKubeconfig);
   const t = await PodTracker.start(bp.plane.adminKubeconfig, NAMESPACE, `app=${CONVERGE_DS}`);
+  const stopDriving = { stop: false };
   try {
     await t.until(() => t.counts().ready >= Math.ceil(nodes * 0.99) && t.pods.size === nodes, 120_000 + nodes * 600, `${nodes} pods Ready (v1)`);
     await sleep(2000);
@@ -66,21 +73,32 @@ export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable
     const budget = budgetOf(maxUnavailable, nodes);
     let maxSeen = 0;
     let samples = 0;
-    t.onEvent = () => {
+    let t0 = performance.now();
+    const series: { t: number; updatedReady: number; unavailable: number }[] = [];
+    const sample = (): void => {
       const available = new Set<string>();
-      for (const p of t.pods.values()) if (p.ready && !p.terminating && p.node) available.add(p.node);
+      let updatedReady = 0;
+      for (const p of t.pods.values()) {
+        if (p.ready && !p.terminating && p.node) available.add(p.node);
+        if (p.ready && !p.terminating && !oldHashes.has(p.hash)) updatedReady += 1;
+      }
       const unavailable = nodes - available.size;
       samples += 1;
       if (unavailable > maxSeen) maxSeen = unavailable;
+      const prev = series[series.length - 1];
+      if (prev === undefined || prev.updatedReady !== updatedReady || prev.unavailable !== unavailable) series.push({ t: Math.round(performance.now() - t0), updatedReady, unavailable });
     };
+    t.onEvent = sample;
 
     const apps = admin.makeApiClient(AppsV1Api);
     const startedBefore = dl?.started() ?? 0;
-    const t0 = performance.now();
+    t0 = performance.now();
+    sample();
     await apps.patchNamespacedDaemonSet({
       namespace: NAMESPACE, name: CONVERGE_DS,
       body: { spec: { template: { spec: { containers: [{ name: 'agent', image: 'registry.k8s.io/pause:3.10', env: [{ name: 'VERSION', value: 'v2' }], resources: { requests: { cpu: '1m', memory: '1Mi' } } }] } } } },
     }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const driving = drive?.(t, oldHashes, budget, () => stopDriving.stop).catch((e: unknown) => log(`rolling-update: the floor client failed: ${e instanceof Error ? e.message : String(e)}`));
     const done = (): boolean => {
       if (t.pods.size !== nodes) return false;
       let ready = 0;
@@ -97,16 +115,58 @@ export async function rollingPhase(bp: BenchPlane, nodes: number, maxUnavailable
       end = null;
     }
     t.onEvent = null;
+    stopDriving.stop = true;
+    await driving;
     let updatedAtEnd = 0;
     for (const p of t.pods.values()) if (!oldHashes.has(p.hash) && p.ready && !p.terminating) updatedAtEnd += 1;
     const run = { completeMs: end === null ? null : Math.round(end - t0), updatedAtEnd,
       ...(queuedAtStart === undefined ? {} : { queuedAtStart }), maxUnavailable: maxSeen, samples, budget, budgetExceeded: maxSeen > budget, unreadyFlaps: t.unreadyFlaps - flapsBefore,
-      ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }) };
-    log(`rolling-update: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify(run)}`);
+      ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }), series: thin(series) };
+    log(`rolling-update: ${drive ? 'floor' : dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify({ ...run, series: undefined })}`);
     return run;
   } finally {
     t.stop();
   }
+}
+
+/**
+ * The floor of a rolling update: on a plane without a DaemonSet controller, a bare client (same
+ * client rate limit) replaces each node's pod by the pod daemonless would create for the new
+ * template — delete the old pod, create the new one at once — starting a node only while fewer than
+ * `budget` nodes wait for their new pod to be Ready. It knows what to do without reading anything but
+ * the watch, so no controller can be faster within the same budget.
+ */
+export async function rollingFloor(bp: BenchPlane, nodes: number, maxUnavailable: string, limitMs: number): Promise<RollingRun> {
+  const limiter = new TokenBucket(KCM_QPS, KCM_BURST);
+  const kc = benchKubeConfig(bp.plane.controllerKubeconfig, { limiter });
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = plainKubeConfig(bp.plane.adminKubeconfig).makeApiClient(AppsV1Api);
+  return rollingPhase(bp, nodes, maxUnavailable, null, limitMs, async (t, oldHashes, budget, stopped) => {
+    const updated = await apps.readNamespacedDaemonSet({ namespace: NAMESPACE, name: CONVERGE_DS });
+    const nodeList = (await bp.core.listNode({})).items;
+    const p = plan({ daemonSet: updated, nodes: nodeList, pods: [], revisions: [], complete: true }, new Date(), { placement: 'affinity' });
+    const newPods = new Map(p.createPods.map((c) => [c.node, c.pod]));
+    const started = new Set<string>();
+    const inProgress = (): number => {
+      const done = new Set<string>();
+      for (const x of t.pods.values()) if (x.node && x.ready && !x.terminating && !oldHashes.has(x.hash)) done.add(x.node);
+      let n = 0;
+      for (const node of started) if (!done.has(node)) n += 1;
+      return n;
+    };
+    const writes: Promise<unknown>[] = [];
+    for (const [node, pod] of newPods) {
+      await t.until(() => stopped() || inProgress() < budget, limitMs, 'room in the budget');
+      if (stopped()) break;
+      started.add(node);
+      const old = [...t.pods.values()].filter((x) => x.node === node && oldHashes.has(x.hash) && !x.terminating).map((x) => x.name);
+      writes.push((async () => {
+        for (const name of old) await core.deleteNamespacedPod({ namespace: NAMESPACE, name, gracePeriodSeconds: 0 });
+        await core.createNamespacedPod({ namespace: NAMESPACE, body: pod });
+      })());
+    }
+    await Promise.all(writes);
+  });
 }
 
 async function runOn(upstream: boolean, nodes: number, maxUnavailable: string): Promise<RollingRun> {
@@ -133,9 +193,9 @@ export async function runRollingUpdate(options: { nodes: number; maxUnavailable?
   return rollingResult(options.nodes, mu, daemonless, upstream);
 }
 
-export function rollingResult(nodes: number, maxUnavailable: string, daemonless: RollingRun, upstream: RollingRun): RollingResult {
+export function rollingResult(nodes: number, maxUnavailable: string, daemonless: RollingRun, upstream: RollingRun, floor: RollingRun | null = null): RollingResult {
   const ratio = daemonless.completeMs === null || upstream.completeMs === null ? Number.NaN : Math.round((daemonless.completeMs / upstream.completeMs) * 100) / 100;
-  return { nodes, maxUnavailable, daemonless, upstream, ratioToUpstream: ratio };
+  return { nodes, maxUnavailable, daemonless, upstream, floor, ratioToUpstream: ratio };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,22 +1,27 @@
 /**
- * All benchmarks in sequence; writes bench/results/latest.md and latest.json.
+ * All benchmarks in sequence; writes bench/results/latest.md, latest.json and the SVG charts, and
+ * appends the run to history.jsonl (render.ts).
  *
  * To keep a full run within minutes, planes are shared between benchmarks (each phase starts from
  * the state the previous one left):
  *   plane A (daemonless):  converge → rolling update of that DaemonSet → node joins (+ K−1 DaemonSets)
  *   plane B (upstream):    converge → rolling update → node joins (with --upstream-joins)
- *   plane C (no DaemonSet controller): the floor
+ *   plane C (no DaemonSet controller): the floor of the converge, then of the rolling update
+ *   plane E (daemonless, nodeName placement): converge
+ *   plane F (daemonless; kwok simulates only a few nodes): cost of a node join at each of --scale-sizes,
+ *                          then one resync of 20 converged DaemonSets at the largest (scale.ts)
  *   plane D (daemonless):  converged reconcile at each size
  * then the Lambda bundles and the cost table. Planes run one at a time.
  *
  *   npx tsx bench/run-all.ts [--quick] [--nodes 1000] [--sizes 1000,5000] [--joins 30] [--daemonsets 2] [--upstream-joins] [--rolling-limit-s 420]
- *                            [--only planes,node-join,converged-reconcile,lambda-bundle,cost]
+ *                            [--scale-sizes 1000,5000] [--scale-joins 10] [--resync-daemonsets 20]
+ *                            [--only planes,node-join,scale,converged-reconcile,lambda-bundle,cost]
  * `--only` runs the named parts and keeps the other parts of the existing latest.json (`node-join`
  * alone runs the joins on planes of their own).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { computeCost, DEFAULT_INPUTS } from './cost.js';
 import { convergeDaemonless, convergeFloor, convergeResult, convergeUpstream } from './converge.js';
 import { runConvergedReconcile } from './converged-reconcile.js';
@@ -27,11 +32,10 @@ import { machineFacts } from './lib/machine.js';
 import { addNodes, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { startDaemonless } from './lib/workload.js';
 import { joinPhase, runNodeJoin, type NodeJoinResult, type NodeJoinRun } from './node-join.js';
-import { renderMarkdown } from './report.js';
-import type { AllResults } from './results.js';
-import { rollingPhase, rollingResult, type RollingRun } from './rolling-update.js';
-
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+import { RESULTS_DIR as resultsDir, writeResults } from './render.js';
+import type { AllResults, LoadPart } from './results.js';
+import { rollingFloor, rollingPhase, rollingResult, type RollingRun } from './rolling-update.js';
+import { runScale } from './scale.js';
 
 async function main(): Promise<void> {
   const flags = parseFlags();
@@ -44,6 +48,9 @@ async function main(): Promise<void> {
   const upstreamJoins = flags.bool('upstream-joins') || quick;
   const maxUnavailable = '10%';
   const floorConcurrency = flags.number('floor-concurrency', 128);
+  const scaleSizes = flags.string('scale-sizes', quick ? '100,300' : '1000,5000').split(',').map(Number);
+  const scaleJoins = flags.number('scale-joins', 10, 4);
+  const resyncDaemonSets = flags.number('resync-daemonsets', 20);
   const only = flags.string('only', '').split(',').filter((x) => x !== '');
   const runs = (part: string): boolean => only.length === 0 || only.includes(part);
   mkdirSync(resultsDir, { recursive: true });
@@ -51,6 +58,8 @@ async function main(): Promise<void> {
   const previous = only.length > 0 && existsSync(previousFile) ? (JSON.parse(readFileSync(previousFile, 'utf8')) as AllResults) : null;
   const started = Date.now();
   const errors: Record<string, string> = {};
+  const loads: Partial<Record<LoadPart, number>> = {};
+  const loadAfter = (part: LoadPart): void => { loads[part] = Math.round((loadavg()[0] ?? 0) * 100) / 100; };
   const attempt = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
     try {
       return await fn();
@@ -76,8 +85,11 @@ async function main(): Promise<void> {
     const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }));
     try {
       const converge = await convergeDaemonless(bp, nodes, dl);
+      loadAfter('converge');
       const rolling = await attempt('rolling-update (daemonless)', () => rollingPhase(bp, nodes, maxUnavailable, dl, rollingLimitMs));
+      loadAfter('rollingUpdate');
       const join = await attempt('node-join (daemonless)', () => joinPhase(bp, joinOptions, 1, dl));
+      loadAfter('nodeJoin');
       return { converge, rolling, join };
     } finally {
       await dl.stop();
@@ -90,17 +102,44 @@ async function main(): Promise<void> {
     const join: NodeJoinRun | null = upstreamJoins ? await attempt('node-join (upstream)', () => joinPhase(bp, joinOptions, 1, null)) : null;
     return { converge, rolling, join };
   }));
-  // Plane C: the floor.
-  const floor = !runs('planes') ? null : await attempt('plane C (floor)', () => withPlane('c', false, nodes, (bp) => convergeFloor(bp, nodes, 'affinity', floorConcurrency)));
+  // Plane C: the floor, of the converge and of the rolling update.
+  const c = !runs('planes') ? null : await attempt('plane C (floor)', () => withPlane('c', false, nodes, async (bp) => {
+    const converge = await convergeFloor(bp, nodes, 'affinity', floorConcurrency);
+    const rolling = await attempt('rolling-update (floor)', () => rollingFloor(bp, nodes, maxUnavailable, rollingLimitMs));
+    return { converge, rolling };
+  }));
+  const floor = c?.converge ?? null;
+  // Plane E: daemonless converging with nodeName placement (no scheduler binding in the way).
+  const convergeNodeName = !runs('planes') ? previous?.convergeNodeName ?? null : await attempt('plane E (daemonless, nodeName)', () => withPlane('e', false, nodes, async (bp) => {
+    const dl = await startDaemonless(benchKubeConfig(bp.plane.controllerKubeconfig, { limiter: new TokenBucket(KCM_QPS, KCM_BURST) }), { placement: 'nodeName' });
+    try {
+      const run = await convergeDaemonless(bp, nodes, dl);
+      loadAfter('convergeNodeName');
+      return run;
+    } finally {
+      await dl.stop();
+    }
+  }));
 
   const converge = !runs('planes') ? previous?.converge ?? null : a && b && floor ? convergeResult(nodes, 'affinity', floorConcurrency, a.converge, b.converge, floor) : null;
-  const rollingUpdate = !runs('planes') ? previous?.rollingUpdate ?? null : a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun) : null;
+  const rollingUpdate = !runs('planes') ? previous?.rollingUpdate ?? null
+    : a?.rolling && b?.rolling ? rollingResult(nodes, maxUnavailable, a.rolling as RollingRun, b.rolling as RollingRun, c?.rolling ?? null) : null;
   const nodeJoin: NodeJoinResult | null = runs('node-join') && only.includes('node-join')
     ? await attempt('node-join', () => runNodeJoin({ baseNodes: nodes, daemonSets, joins, upstream: upstreamJoins, perJoinTimeoutMs: 10_000 }))
     : !runs('planes') ? previous?.nodeJoin ?? null : a?.join ? { baseNodes: nodes, daemonSets, joins, daemonless: a.join, upstream: b?.join ?? null } : null;
 
+  // Plane F: what a node join and a resync cost at two cluster sizes.
+  const scale = !runs('scale') ? null : await attempt('scale', async () => {
+    const r = await runScale({ sizes: scaleSizes, simulated: quick ? 5 : 20, joins: scaleJoins, daemonSets: 2, resyncDaemonSets });
+    loadAfter('joinCost');
+    loads.resync = loads.joinCost;
+    return r;
+  });
+  const joinCost = !runs('scale') ? previous?.joinCost ?? null : scale?.joinCost ?? null;
+  const resync = !runs('scale') ? previous?.resync ?? null : scale?.resync ?? null;
+
   // Partial results, in case a later part dies.
-  writeFileSync(join(resultsDir, 'partial.json'), `${JSON.stringify({ converge, rollingUpdate, nodeJoin, errors }, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'partial.json'), `${JSON.stringify({ converge, convergeNodeName, rollingUpdate, nodeJoin, joinCost, resync, errors }, null, 2)}\n`);
 
   // Plane D: converged reconcile.
   const convergedReconcile = !runs('converged-reconcile') ? previous?.convergedReconcile ?? null
@@ -117,15 +156,13 @@ async function main(): Promise<void> {
     machine: machineFacts('v1.35.8'),
     mode: quick ? 'quick' : 'full',
     durationSeconds: Math.round((Date.now() - started) / 1000) + (previous?.durationSeconds ?? 0),
-    converge, rollingUpdate, nodeJoin, convergedReconcile, lambdaBundle, cost,
+    converge, convergeNodeName, rollingUpdate, nodeJoin, joinCost, resync, convergedReconcile, lambdaBundle, cost,
     errors: { ...(previous?.errors ?? {}), ...errors },
+    loads: { ...(previous?.loads ?? {}), ...loads },
   };
-  mkdirSync(resultsDir, { recursive: true });
   // The mode is written into the report; a quick run overwrites the committed full results (git has them).
-  const base = 'latest';
-  writeFileSync(join(resultsDir, `${base}.json`), `${JSON.stringify(all, null, 2)}\n`);
-  writeFileSync(join(resultsDir, `${base}.md`), renderMarkdown(all));
-  log(`wrote bench/results/${base}.md and ${base}.json (${all.durationSeconds} s)`);
+  const files = writeResults(all, { appendHistory: true });
+  log(`wrote ${files.map((f) => `bench/results/${f}`).join(', ')} (${all.durationSeconds} s)`);
 }
 
 main().then(() => process.exit(0), (e: unknown) => {

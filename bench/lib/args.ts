@@ -69,3 +69,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   const rank = Math.ceil((p / 100) * sorted.length) - 1;
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
 }
+
+/** At most `max` points of a time series: every k-th point, and always the last. */
+export function thin<T>(points: readonly T[], max = 300): T[] {
+  if (points.length <= max) return [...points];
+  const step = Math.ceil(points.length / max);
+  const out = points.filter((_, i) => i % step === 0);
+  const last = points[points.length - 1] as T;
+  if (out[out.length - 1] !== last) out.push(last);
+  return out;
+}

@@ -96,11 +96,43 @@ export interface TrafficTotals {
   wireBytes: number;
   /** Response body bytes after content decoding (the JSON the client parses). */
   decodedBytes: number;
-  /** Requests by "METHOD /path-without-query". */
-  byRequest: Record<string, { count: number; wireBytes: number; decodedBytes: number }>;
+  /** Requests by "METHOD /path-without-query"; `lists` counts the GETs without a `continue` token (a paged LIST counts once). */
+  byRequest: Record<string, TrafficRow>;
 }
 
-const emptyTotals = (): TrafficTotals => ({ requests: 0, connections: 0, wireBytes: 0, decodedBytes: 0, byRequest: {} });
+export interface TrafficRow { count: number; lists?: number; wireBytes: number; decodedBytes: number }
+
+export const emptyTotals = (): TrafficTotals => ({ requests: 0, connections: 0, wireBytes: 0, decodedBytes: 0, byRequest: {} });
+
+/** A watch request (the local runner's event source; a deployed controller has none). */
+export const isWatch = (_method: string, path: string): boolean => /[?&]watch=(true|1)(&|$)/.test(path);
+
+/** What happened between two snapshots of the same counter (b taken after a). */
+export function trafficBetween(a: TrafficTotals, b: TrafficTotals): TrafficTotals {
+  const byRequest: Record<string, TrafficRow> = {};
+  for (const [k, row] of Object.entries(b.byRequest)) {
+    const before = a.byRequest[k] ?? { count: 0, lists: 0, wireBytes: 0, decodedBytes: 0 };
+    const d = { count: row.count - before.count, lists: (row.lists ?? 0) - (before.lists ?? 0), wireBytes: row.wireBytes - before.wireBytes, decodedBytes: row.decodedBytes - before.decodedBytes };
+    if (d.count > 0) byRequest[k] = d;
+  }
+  return { requests: b.requests - a.requests, connections: b.connections - a.connections, wireBytes: b.wireBytes - a.wireBytes, decodedBytes: b.decodedBytes - a.decodedBytes, byRequest };
+}
+
+/** a + b. */
+export function trafficSum(a: TrafficTotals, b: TrafficTotals): TrafficTotals {
+  const byRequest: Record<string, TrafficRow> = JSON.parse(JSON.stringify(a.byRequest)) as Record<string, TrafficRow>;
+  for (const [k, r] of Object.entries(b.byRequest)) {
+    const row = (byRequest[k] ??= { count: 0, lists: 0, wireBytes: 0, decodedBytes: 0 });
+    row.count += r.count;
+    row.lists = (row.lists ?? 0) + (r.lists ?? 0);
+    row.wireBytes += r.wireBytes;
+    row.decodedBytes += r.decodedBytes;
+  }
+  return { requests: a.requests + b.requests, connections: a.connections + b.connections, wireBytes: a.wireBytes + b.wireBytes, decodedBytes: a.decodedBytes + b.decodedBytes, byRequest };
+}
+
+/** Requests that are not GETs (creates, updates, patches, deletes). */
+export const writesOf = (t: TrafficTotals): number => Object.entries(t.byRequest).filter(([k]) => !k.startsWith('GET ')).reduce((n, [, r]) => n + r.count, 0);
 
 /**
  * Counts the response traffic of undici requests to `origin` (e.g. https://127.0.0.1:6443).
@@ -108,17 +140,20 @@ const emptyTotals = (): TrafficTotals => ({ requests: 0, connections: 0, wireByt
  */
 export class ApiTraffic {
   private totals = emptyTotals();
-  private readonly pending = new Map<object, { key: string; encoding: string; chunks: Buffer[] }>();
+  private readonly pending = new Map<object, { key: string; firstPage: boolean; encoding: string; chunks: Buffer[] }>();
   private readonly onHeaders: (msg: unknown) => void;
   private readonly onChunk: (msg: unknown) => void;
   private readonly onTrailers: (msg: unknown) => void;
   private readonly onConnected: (msg: unknown) => void;
 
-  constructor(readonly origin: string) {
+  /** `exclude(method, pathWithQuery)`: requests not to count (e.g. watches, or the benchmark's own calls). */
+  constructor(readonly origin: string, options: { exclude?: (method: string, path: string) => boolean } = {}) {
     const host = new URL(origin).host;
+    const exclude = options.exclude ?? (() => false);
     const mine = (r: UndiciRequest): boolean => {
       const o = r.origin;
-      return typeof o === 'string' ? new URL(o).host === host : o instanceof URL ? o.host === host : false;
+      const sameHost = typeof o === 'string' ? new URL(o).host === host : o instanceof URL ? o.host === host : false;
+      return sameHost && !exclude(r.method ?? 'GET', r.path ?? '');
     };
     this.onHeaders = (msg) => {
       const { request, response } = msg as { request: UndiciRequest; response: { headers: (Buffer | string)[] | Record<string, string | string[]> } };
@@ -134,8 +169,9 @@ export class ApiTraffic {
         // HTTP/2 (undici negotiates h2 with kube-apiserver): an object.
         for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === 'content-encoding') encoding = String(v).toLowerCase();
       }
-      const path = (request.path ?? '').split('?')[0] ?? '';
-      this.pending.set(request, { key: `${request.method ?? 'GET'} ${normalizePath(path)}`, encoding, chunks: [] });
+      const [path = '', query = ''] = (request.path ?? '').split('?');
+      const firstPage = (request.method ?? 'GET') === 'GET' && !/(^|&)continue=/.test(query);
+      this.pending.set(request, { key: `${request.method ?? 'GET'} ${normalizePath(path)}`, firstPage, encoding, chunks: [] });
     };
     this.onChunk = (msg) => {
       const { request, chunk } = msg as { request: object; chunk: Buffer };
@@ -160,8 +196,9 @@ export class ApiTraffic {
       }
       this.totals.requests += 1;
       this.totals.decodedBytes += decoded;
-      const row = (this.totals.byRequest[p.key] ??= { count: 0, wireBytes: 0, decodedBytes: 0 });
+      const row = (this.totals.byRequest[p.key] ??= { count: 0, lists: 0, wireBytes: 0, decodedBytes: 0 });
       row.count += 1;
+      if (p.firstPage) row.lists = (row.lists ?? 0) + 1;
       row.wireBytes += wire.length;
       row.decodedBytes += decoded;
     };

@@ -16,8 +16,8 @@ export interface BenchPlane {
   stop(): Promise<void>;
 }
 
-export async function startBenchPlane(name: string, upstreamDaemonSetController: boolean): Promise<BenchPlane> {
-  const plane = await startControlPlane({ name, upstreamDaemonSetController, log });
+export async function startBenchPlane(name: string, upstreamDaemonSetController: boolean, options: { kwokAnnotatedNodesOnly?: boolean } = {}): Promise<BenchPlane> {
+  const plane = await startControlPlane({ name, upstreamDaemonSetController, log, ...options });
   try {
     await applyProjectManifests(plane);
     const r = await plane.kubectl(['create', 'namespace', 'bench']);

@@ -34,6 +34,11 @@ export interface ControlPlaneOptions {
   readonly scheduler?: boolean;
   /** Run kwok to simulate kubelets (default true). */
   readonly kwok?: boolean;
+  /**
+   * kwok simulates only the nodes annotated `kwok.x-k8s.io/node: fake` (nodeObject's default); other
+   * nodes stay as created, never Ready (default false: kwok simulates every node).
+   */
+  readonly kwokAnnotatedNodesOnly?: boolean;
   /** Start processes detached, so they outlive this process (used by `npm run cluster:up`). */
   readonly detached?: boolean;
   /** Directory for data, PKI, kubeconfigs and logs (default: a new temporary directory). */
@@ -309,7 +314,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     if (options.kwok !== false) {
       log(`[plane ${name}] starting kwok (simulated kubelets)`);
       const kwok = launch('kwok', 'kwok', [
-        `--kubeconfig=${adminKubeconfig}`, '--manage-all-nodes=true',
+        `--kubeconfig=${adminKubeconfig}`,
+        options.kwokAnnotatedNodesOnly === true ? '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake' : '--manage-all-nodes=true',
         '--node-lease-duration-seconds=40', '--cidr=10.244.0.0/16', '--node-ip=10.0.1.1',
       ]);
       await sleep(300);

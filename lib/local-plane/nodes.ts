@@ -13,6 +13,8 @@ export interface NodeSpec {
   readonly labels?: Record<string, string>;
   readonly taints?: V1Taint[];
   readonly unschedulable?: boolean;
+  /** Annotated for kwok to simulate its kubelet (default true; see ControlPlaneOptions.kwokAnnotatedNodesOnly). */
+  readonly simulated?: boolean;
 }
 
 export function nodeObject(spec: NodeSpec): V1Node {
@@ -28,7 +30,7 @@ export function nodeObject(spec: NodeSpec): V1Node {
         'type': 'kwok',
         ...spec.labels,
       },
-      annotations: { 'kwok.x-k8s.io/node': 'fake' },
+      annotations: spec.simulated === false ? {} : { 'kwok.x-k8s.io/node': 'fake' },
     },
     spec: { taints: spec.taints, unschedulable: spec.unschedulable },
     status: {
