@@ -107,7 +107,7 @@ export function renderMarkdown(r: AllResults, history: readonly HistoryEntry[] =
   const jc = r.joinCost;
   if (jc) {
     out.push(`## Cost of a node join: ${jc.joins} joins with ${jc.daemonSets} DaemonSets at each size`, '',
-      'On a plane where kwok simulates only a few nodes: the others exist, NotReady and tainted by node lifecycle (no daemon pod belongs on them, nothing heartbeats them), and every LIST of nodes carries them. ' +
+      'On a plane where kwok simulates only a few nodes: the others exist, NotReady and tainted (no daemon pod belongs on them, nothing heartbeats them), and every LIST of nodes carries them. ' +
       'The controller is idle before each join; its requests and response bytes (decoded JSON) are counted from the node\'s create until its daemon pods exist (the window), and until it is idle again (total). Watches (the local runner\'s event source) are not counted.', '',
       '| nodes (simulated) | requests per join per DaemonSet: window / total | bytes: window / total | eligible → pod p50 / p99 | create → pod p50 | missing pods | where the window\'s bytes go (per join per DaemonSet) |',
       '| --- | --- | --- | --- | --- | --- | --- |');

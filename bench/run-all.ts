@@ -14,7 +14,7 @@
  * then the Lambda bundles and the cost table. Planes run one at a time.
  *
  *   npx tsx bench/run-all.ts [--quick] [--nodes 1000] [--sizes 1000,5000] [--joins 30] [--daemonsets 2] [--upstream-joins] [--rolling-limit-s 420]
- *                            [--scale-sizes 1000,5000] [--scale-joins 10] [--resync-daemonsets 20]
+ *                            [--scale-sizes 1000,5000] [--scale-joins 8] [--resync-daemonsets 20]
  *                            [--only planes,node-join,scale,converged-reconcile,lambda-bundle,cost]
  * `--only` runs the named parts and keeps the other parts of the existing latest.json (`node-join`
  * alone runs the joins on planes of their own).
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const maxUnavailable = '10%';
   const floorConcurrency = flags.number('floor-concurrency', 128);
   const scaleSizes = flags.string('scale-sizes', quick ? '100,300' : '1000,5000').split(',').map(Number);
-  const scaleJoins = flags.number('scale-joins', 10, 4);
+  const scaleJoins = flags.number('scale-joins', 8, 4);
   const resyncDaemonSets = flags.number('resync-daemonsets', 20);
   const only = flags.string('only', '').split(',').filter((x) => x !== '');
   const runs = (part: string): boolean => only.length === 0 || only.includes(part);

@@ -1,7 +1,7 @@
 /**
  * What one event costs the controller as the cluster grows, measured on a plane where most nodes
  * exist but are not simulated: kwok simulates only the nodes annotated for it, so the others stay
- * NotReady under node lifecycle's taints (no daemon pod belongs on them) and nothing heartbeats them
+ * NotReady, tainted (no daemon pod belongs on them), and nothing heartbeats them
  * — a 2-core machine cannot simulate 5,000 kubelets — yet every LIST of nodes carries them. A few
  * simulated nodes run the DaemonSets' pods.
  *
@@ -13,7 +13,7 @@
  *   the resync handler and the reconcile handler (lambdas/), the reconcile queue's records delivered
  *   in batches of 10 as the SQS event source delivers them: node LISTs, their pages and the writes.
  *
- *   npx tsx bench/scale.ts [--sizes 1000,5000] [--simulated 20] [--joins 10] [--daemonsets 2] [--resync-daemonsets 20] [--quick]
+ *   npx tsx bench/scale.ts [--sizes 1000,5000] [--simulated 20] [--joins 8] [--daemonsets 2] [--resync-daemonsets 20] [--quick]
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -92,6 +92,12 @@ export interface ScaleResult {
 /** Joining nodes get names from this index on, away from the base nodes. */
 const JOIN_INDEX = 90_000;
 
+/**
+ * Keeps daemon pods off the nodes nobody simulates from their first moment: node lifecycle taints a
+ * node that never reported status only after its 60 s startup grace period.
+ */
+const NOT_SIMULATED = { key: 'bench.daemonless.io/not-simulated', effect: 'NoSchedule' } as const;
+
 const hasReadyCondition = (n: V1Node): boolean => n.status?.conditions?.some((c) => c.type === 'Ready') ?? false;
 
 /**
@@ -102,7 +108,7 @@ const hasReadyCondition = (n: V1Node): boolean => n.status?.conditions?.some((c)
 async function growTo(bp: BenchPlane, from: number, to: number, dl: Daemonless | null): Promise<void> {
   if (to <= from) return;
   const t0 = Date.now();
-  await addNodes(bp, from, to, (i) => ({ name: nodeName(i), simulated: false }), { waitReady: false });
+  await addNodes(bp, from, to, (i) => ({ name: nodeName(i), simulated: false, taints: [NOT_SIMULATED] }), { waitReady: false });
   const core = plainKubeConfig(bp.plane.adminKubeconfig).makeApiClient(CoreV1Api);
   const deadline = Date.now() + 240_000;
   for (;;) {
@@ -245,7 +251,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   runScale({
     sizes: flags.string('sizes', flags.quick ? '100,300' : '1000,5000').split(',').map(Number),
     simulated: flags.number('simulated', 20, 5),
-    joins: flags.number('joins', 10, 4),
+    joins: flags.number('joins', 8, 4),
     daemonSets: flags.number('daemonsets', 2),
     resyncDaemonSets: flags.number('resync-daemonsets', 20),
   }).then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); process.exit(0); },
