@@ -130,10 +130,7 @@ async function main(): Promise<void> {
 
   // Plane F: what a node join and a resync cost at two cluster sizes.
   const scale = !runs('scale') ? null : await attempt('scale', async () => {
-    const r = await runScale({ sizes: scaleSizes, simulated: quick ? 5 : 20, joins: scaleJoins, daemonSets: 2, resyncDaemonSets });
-    loadAfter('joinCost');
-    loads.resync = loads.joinCost;
-    return r;
+    return runScale({ sizes: scaleSizes, simulated: quick ? 5 : 20, joins: scaleJoins, daemonSets: 2, resyncDaemonSets, done: loadAfter });
   });
   const joinCost = !runs('scale') ? previous?.joinCost ?? null : scale?.joinCost ?? null;
   const resync = !runs('scale') ? previous?.resync ?? null : scale?.resync ?? null;

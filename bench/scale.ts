@@ -82,6 +82,8 @@ export interface ScaleOptions {
   readonly daemonSets: number;
   /** DaemonSets converged for the resync (default 20; 0 = no resync). */
   readonly resyncDaemonSets: number;
+  /** Called when a part is done (run-all notes the machine's load then). */
+  readonly done?: (part: 'joinCost' | 'resync') => void;
 }
 
 export interface ScaleResult {
@@ -221,6 +223,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       if (w) log(`scale: joins at ${n} nodes: ${(w.requests / (o.joins * o.daemonSets)).toFixed(1)} requests, ${mb(w.decodedBytes / (o.joins * o.daemonSets))} MB decoded per join per DaemonSet`);
     }
     const joinCost: JoinCostResult = { daemonSets: o.daemonSets, joins: o.joins, sizes: joinSizes };
+    o.done?.('joinCost');
     if (o.resyncDaemonSets <= 0) return { joinCost, resync: null };
 
     // Resync: the DaemonSets converged on every simulated node, then one resync without the runner.
@@ -238,6 +241,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     await dl.stop();
     dl = null;
     const resync = await measureResync(bp, o.resyncDaemonSets, simulated, sizes[sizes.length - 1] ?? 0);
+    o.done?.('resync');
     log(`scale: resync of ${resync.daemonSets} DaemonSets at ${resync.nodes} nodes: ${resync.nodeLists} node LISTs (${resync.nodeListPages} pages), ${resync.writes} writes, ${resync.requests} requests, ${mb(resync.decodedBytes)} MB decoded, ${resync.ms} ms`);
     return { joinCost, resync };
   } finally {
