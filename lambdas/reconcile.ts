@@ -23,7 +23,8 @@ export function createHandler(deps: DepsSource<ReconcileHandlerDeps>, obs: Obser
   return observedHandler<SQSEvent, SQSBatchResponse>(obs)
     .handler(async (event, context, { signal }) => {
       const { batch: batchDeps } = await resolveDeps(deps);
-      const state = newBatchState();
+      // A pass may go on after its burst cap for half the time this invocation has left (IMPL-7).
+      const state = newBatchState({ continueUntil: Date.now() + Math.floor(context.getRemainingTimeInMillis() / 2) });
       const recordHandler = async (record: SQSRecord) => processRecord(toQueueRecord(record), batchDeps, state, signal);
       if (isFifoSource(event)) {
         return processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(),

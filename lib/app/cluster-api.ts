@@ -54,7 +54,10 @@ export interface ClusterApi {
   replaceDaemonSetStatus(ds: V1DaemonSet, status: V1DaemonSetStatus): Promise<V1DaemonSet>;
   patchDaemonSetMetadata(namespace: string, name: string, metadata: object): Promise<void>;
   listNodes(): Promise<ListResult<V1Node>>;
-  listPods(namespace: string, labelSelector?: string): Promise<ListResult<V1Pod>>;
+  /** The node, or null when it does not exist. */
+  getNode(name: string): Promise<V1Node | null>;
+  /** Pods of a namespace, filtered by a label selector and a field selector (e.g. `spec.nodeName=n1`). */
+  listPods(namespace: string, labelSelector?: string, fieldSelector?: string): Promise<ListResult<V1Pod>>;
   createPod(pod: V1Pod): Promise<WriteOutcome>;
   deletePod(namespace: string, name: string, uid: string | undefined): Promise<WriteOutcome>;
   patchPod(namespace: string, name: string, body: object, strategy: PatchKind): Promise<WriteOutcome>;

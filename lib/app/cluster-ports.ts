@@ -1,7 +1,7 @@
 /**
  * The pipeline's cluster ports (ListDaemonSets, EmitEvent) over the cluster port.
  */
-import { daemonSetApiVersion, type ManagedResource } from '../core/index.js';
+import { daemonSetApiVersion, schedulingOf, type ManagedResource } from '../core/index.js';
 import type { ClusterApi } from './cluster-api.js';
 import type { LabelSelector } from '../events/types.js';
 import { TransientError } from './errors.js';
@@ -21,7 +21,7 @@ export function listDaemonSetsVia(cluster: ClusterApi): ListDaemonSets {
       const ns = ds.metadata?.namespace;
       const name = ds.metadata?.name;
       if (ns === undefined || name === undefined || (namespace !== undefined && ns !== namespace)) continue;
-      items.push({ key: `${ns}/${name}`, namespace: ns, name, selector: (ds.spec?.selector ?? null) as LabelSelector | null });
+      items.push({ key: `${ns}/${name}`, namespace: ns, name, selector: (ds.spec?.selector ?? null) as LabelSelector | null, scheduling: schedulingOf(ds) });
     }
     return { items };
   };

@@ -3,12 +3,12 @@
  * scope, never the objects of the event (SQS caps messages at 1 MiB, and objects can hold secrets).
  *
  * v1 types:
- * - `reconcile`: `{ v: 1, type: 'reconcile', key, dedupId, observedAt?, recheck? }`
- * - `fanout`:    `{ v: 1, type: 'fanout', scope: 'all' | 'namespace' | 'selector', namespace?, labels?, cause, dedupId, observedAt?, recheck? }`
+ * - `reconcile`: `{ v: 1, type: 'reconcile', key, dedupId, observedAt?, recheck?, node? }` (node: a node-scoped pass)
+ * - `fanout`:    `{ v: 1, type: 'fanout', scope: 'all' | 'namespace' | 'selector' | 'node', namespace?, labels?, node?, before?, after?, cause, dedupId, observedAt?, recheck? }`
  * - `delayed`:   `{ v: 1, type: 'delayed', dueAt, message: <reconcile> }` — only on the delay queue.
  */
 import * as z from 'zod';
-import type { FanoutRequest, ReconcileRequest } from '../events/types.js';
+import type { FanoutRequest, NodeFacts, ReconcileRequest } from '../events/types.js';
 import { InvalidMessageError } from './errors.js';
 
 const key = z.string().min(3).max(63 + 1 + 253).regex(/^[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*$/);
@@ -16,14 +16,22 @@ const id = z.string().min(1).max(128);
 const observedAt = z.number().int().nonnegative().optional();
 const recheck = z.literal(true).optional();
 
-const reconcileSchema = z.object({ v: z.literal(1), type: z.literal('reconcile'), key, dedupId: id, observedAt, recheck }).strict();
+const nodeName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+const reconcileSchema = z.object({ v: z.literal(1), type: z.literal('reconcile'), key, dedupId: id, observedAt, recheck, node: nodeName.optional() }).strict();
 const namespace = z.string().min(1).max(63);
+const labels = z.record(z.string().max(317), z.string().max(63));
+const taint = z.object({ key: z.string().max(317), value: z.string().max(63).optional(), effect: z.string().max(64), timeAdded: z.string().max(64).optional() }).strict();
+const nodeFacts = z.object({ labels, taints: z.array(taint).max(10_000) }).strict().nullable();
 const fanoutSchema = z.discriminatedUnion('scope', [
   z.object({ v: z.literal(1), type: z.literal('fanout'), scope: z.literal('all'), cause: z.string().max(1024), dedupId: id, observedAt, recheck }).strict(),
   z.object({ v: z.literal(1), type: z.literal('fanout'), scope: z.literal('namespace'), namespace, cause: z.string().max(1024), dedupId: id, observedAt, recheck }).strict(),
   z.object({
     v: z.literal(1), type: z.literal('fanout'), scope: z.literal('selector'), namespace,
-    labels: z.record(z.string().max(317), z.string().max(63)), cause: z.string().max(1024), dedupId: id, observedAt, recheck,
+    labels, cause: z.string().max(1024), dedupId: id, observedAt, recheck,
+  }).strict(),
+  z.object({
+    v: z.literal(1), type: z.literal('fanout'), scope: z.literal('node'), node: nodeName, before: nodeFacts, after: nodeFacts,
+    cause: z.string().max(1024), dedupId: id, observedAt, recheck,
   }).strict(),
 ]);
 const delayedSchema = z.object({ v: z.literal(1), type: z.literal('delayed'), dueAt: z.number().int().nonnegative(), message: reconcileSchema }).strict();
@@ -35,7 +43,7 @@ export type QueueMessage = ReconcileMessage | FanoutMessage | DelayedMessage;
 
 export const toReconcileMessage = (r: ReconcileRequest): ReconcileMessage => ({
   v: 1, type: 'reconcile', key: r.key, dedupId: r.dedupId, ...(r.observedAt === undefined ? {} : { observedAt: r.observedAt }),
-  ...(r.recheck ? { recheck: true as const } : {}),
+  ...(r.recheck ? { recheck: true as const } : {}), ...(r.node === undefined ? {} : { node: r.node }),
 });
 
 export const toFanoutMessage = (f: FanoutRequest): FanoutMessage => {
@@ -47,11 +55,18 @@ export const toFanoutMessage = (f: FanoutRequest): FanoutMessage => {
     case 'all': return { ...common, scope: 'all' };
     case 'namespace': return { ...common, scope: 'namespace', namespace: f.namespace };
     case 'selector': return { ...common, scope: 'selector', namespace: f.namespace, labels: { ...f.labels } };
+    case 'node': return { ...common, scope: 'node', node: f.node, before: factsMessage(f.before), after: factsMessage(f.after) };
   }
 };
 
+const factsMessage = (f: NodeFacts | null): z.infer<typeof nodeFacts> => (f === null ? null : {
+  labels: { ...f.labels },
+  taints: f.taints.map((t) => ({ key: t.key, effect: t.effect, ...(t.value === undefined ? {} : { value: t.value }), ...(t.timeAdded === undefined ? {} : { timeAdded: t.timeAdded }) })),
+});
+
 export const toReconcileRequest = (m: ReconcileMessage): ReconcileRequest => ({
   key: m.key, dedupId: m.dedupId, ...(m.observedAt === undefined ? {} : { observedAt: m.observedAt }), ...(m.recheck ? { recheck: true } : {}),
+  ...(m.node === undefined ? {} : { node: m.node }),
 });
 
 export const encodeMessage = (m: QueueMessage): string => JSON.stringify(m);

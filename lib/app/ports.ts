@@ -2,7 +2,9 @@
  * The seams between the shell and its drivers (Lambda handlers, the local runner, tests).
  * Types only.
  */
+import type { V1Node } from '@kubernetes/client-node';
 import type { DaemonSetKey, ReconcileRequest } from '../events/types.js';
+import type { ListResult } from './cluster-api.js';
 
 /** What one reconcile of one DaemonSet did. */
 export interface ReconcileReport {
@@ -17,10 +19,32 @@ export interface ReconcileReport {
   readonly writes: number;
   /** Look at this DaemonSet again after this many seconds, without any event (null: no need). */
   readonly requeueAfterSeconds: number | null;
+  /** `node`: a node-scoped pass (IMPL-6) did the work; absent: a full pass. */
+  readonly scope?: 'node';
+  /** Bursts of pod writes the pass made (IMPL-7: more than one when it continued after the burst cap). */
+  readonly bursts?: number;
+}
+
+/**
+ * Reads the passes of one batch share. Every record of a batch was sent before the batch was
+ * received, so a read made while the batch runs is newer than every event that caused its records.
+ */
+export interface SharedReads {
+  nodes?: Promise<ListResult<V1Node>>;
+}
+
+export interface ReconcileOptions {
+  readonly signal?: AbortSignal;
+  /** Reconcile only this node's daemon pods (IMPL-6); the pass falls back to a full one when it must. */
+  readonly node?: string;
+  /** Reads shared with the other passes of the same batch. */
+  readonly shared?: SharedReads;
+  /** Until when (ms since epoch) a full pass may go on after its burst cap (IMPL-7); absent: one burst. */
+  readonly continueUntil?: number;
 }
 
 /** Reconciles one DaemonSet. Throws TransientError (retry) or TerminalError (ack); see errors.ts. */
-export type ReconcileFn = (key: DaemonSetKey, signal?: AbortSignal) => Promise<ReconcileReport>;
+export type ReconcileFn = (key: DaemonSetKey, options?: ReconcileOptions) => Promise<ReconcileReport>;
 
 /** Where reconcile requests go: an SQS FIFO queue, or the local runner's in-process queue. */
 export interface WorkQueue {

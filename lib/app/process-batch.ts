@@ -16,12 +16,13 @@
  */
 import { decodeMessage, type DelayedMessage, type FanoutMessage, type QueueMessage } from './messages.js';
 import { dedupId } from '../events/identity.js';
-import type { DaemonSetKey } from '../events/types.js';
+import type { DaemonSetKey, ReconcileRequest } from '../events/types.js';
 import { selectorAdopts } from '../core/label-selector.js';
+import { nodeChangePass } from '../core/triggers.js';
 import { METRIC, type AppLogger, type AppMetrics } from '../observability/ports.js';
 import { ControllerError, InvalidMessageError, TerminalError } from './errors.js';
 import { daemonSetPages } from './list-daemonsets.js';
-import type { ReconcileFn, ReconcileReport } from './ports.js';
+import type { ReconcileFn, ReconcileOptions, ReconcileReport, SharedReads } from './ports.js';
 import type { EmitEvent, EventQueue, ListDaemonSets } from './queue.js';
 
 export interface QueueRecord {
@@ -54,12 +55,23 @@ export interface BatchDeps {
  */
 export const DEFAULT_RECHECK_SECONDS = 5;
 
-/** Per-batch memory: the reconcile of each key, shared by later records for the same key. */
+/**
+ * Per-batch memory: the reconcile of each key (and of each node-scoped pass), shared by later
+ * records for the same work; the reads the batch's passes share; how long a pass may continue
+ * after its burst cap (IMPL-7).
+ */
 export interface BatchState {
-  readonly reconciles: Map<DaemonSetKey, Promise<ReconcileReport>>;
+  readonly reconciles: Map<string, Promise<ReconcileReport>>;
+  readonly shared: SharedReads;
+  readonly continueUntil?: number;
 }
 
-export const newBatchState = (): BatchState => ({ reconciles: new Map() });
+export const newBatchState = (options: { continueUntil?: number } = {}): BatchState => ({
+  reconciles: new Map(), shared: {}, ...(options.continueUntil === undefined ? {} : { continueUntil: options.continueUntil }),
+});
+
+/** The batch-memory slot of a record: a full pass of the key, or a node-scoped pass. */
+const workOf = (key: DaemonSetKey, node: string | undefined): string => (node === undefined ? key : `${key}\u0000${node}`);
 
 export type RecordOutcome =
   | { readonly kind: 'reconciled'; readonly key: DaemonSetKey; readonly report: ReconcileReport; readonly collapsed: boolean }
@@ -84,7 +96,7 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
   }
   switch (message.type) {
     case 'reconcile':
-      return reconcileRecord(message.key, message.observedAt, record, deps, batch, signal).then(async (outcome) => {
+      return reconcileRecord(message.key, message.node, message.observedAt, record, deps, batch, signal).then(async (outcome) => {
         if (message.recheck) await scheduleRecheck(message.key, deps);
         return outcome;
       });
@@ -105,10 +117,11 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
 }
 
 async function reconcileRecord(
-  key: DaemonSetKey, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal,
+  key: DaemonSetKey, node: string | undefined, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal,
 ): Promise<RecordOutcome> {
-  const log = deps.logger.child({ daemonSetKey: key, messageId: record.messageId, receiveCount: record.receiveCount });
-  const earlier = batch.reconciles.get(key);
+  const log = deps.logger.child({ daemonSetKey: key, ...(node === undefined ? {} : { node }), messageId: record.messageId, receiveCount: record.receiveCount });
+  // A full pass earlier in the batch did what a node-scoped pass would do.
+  const earlier = batch.reconciles.get(workOf(key, node)) ?? (node === undefined ? undefined : batch.reconciles.get(key));
   if (earlier !== undefined) {
     deps.metrics.count(METRIC.reconcilesCollapsed);
     log.debug('collapsed into an earlier reconcile of the same key');
@@ -121,8 +134,11 @@ async function reconcileRecord(
       throw e;
     }
   }
-  const pending = runReconcile(key, observedAt, record, deps, log, signal);
-  batch.reconciles.set(key, pending);
+  const pending = runReconcile(key, observedAt, deps, log, {
+    ...(signal === undefined ? {} : { signal }), ...(node === undefined ? {} : { node }), shared: batch.shared,
+    ...(batch.continueUntil === undefined ? {} : { continueUntil: batch.continueUntil }),
+  });
+  batch.reconciles.set(workOf(key, node), pending);
   pending.catch(() => undefined);
   try {
     return { kind: 'reconciled', key, report: await pending, collapsed: false };
@@ -144,10 +160,10 @@ async function reconcileRecord(
 }
 
 async function runReconcile(
-  key: DaemonSetKey, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, log: AppLogger, signal?: AbortSignal,
+  key: DaemonSetKey, observedAt: number | undefined, deps: BatchDeps, log: AppLogger, options: ReconcileOptions,
 ): Promise<ReconcileReport> {
   const started = deps.now();
-  const report = await deps.reconcile(key, signal);
+  const report = await deps.reconcile(key, options);
   const finished = deps.now();
   deps.metrics.count(METRIC.reconciles);
   deps.metrics.timing(METRIC.reconcileLatency, finished - started);
@@ -160,11 +176,13 @@ async function runReconcile(
   (report.writes > 0 ? log.info : log.debug).call(log, 'reconciled', {
     missing: report.missing, podsCreated: report.podsCreated, podsDeleted: report.podsDeleted, statusWritten: report.statusWritten,
     reads: report.reads, writes: report.writes, requeueAfterSeconds: report.requeueAfterSeconds, durationMs: finished - started,
+    ...(report.scope === undefined ? {} : { scope: report.scope }), ...(report.bursts === undefined || report.bursts <= 1 ? {} : { bursts: report.bursts }),
   });
   if (report.requeueAfterSeconds !== null && report.requeueAfterSeconds >= 0 && !report.missing) {
-    const dueAt = finished + report.requeueAfterSeconds * 1000;
+    // One requeue per key and due second: passes that ask for the same second share it.
+    const dueSecond = Math.ceil((finished + report.requeueAfterSeconds * 1000) / 1000);
     // A failed requeue fails the record: the retry reconciles again and requeues again.
-    await deps.queue.enqueueAfter({ key, dedupId: dedupId('requeue', key, dueAt) }, report.requeueAfterSeconds);
+    await deps.queue.enqueueAfter({ key, dedupId: dedupId('requeue', key, dueSecond) }, report.requeueAfterSeconds);
     deps.metrics.count(METRIC.requeues);
   }
   return report;
@@ -172,18 +190,28 @@ async function runReconcile(
 
 async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: BatchDeps): Promise<RecordOutcome> {
   const log = deps.logger.child({ fanout: message.scope, cause: message.cause, messageId: record.messageId });
-  const namespace = message.scope === 'all' ? undefined : message.namespace;
+  const namespace = message.scope === 'all' || message.scope === 'node' ? undefined : message.namespace;
   let keys = 0;
   const pageOptions = { ...(namespace === undefined ? {} : { namespace }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize }) };
+  const common = { ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }), ...(message.recheck ? { recheck: true } : {}) };
   for await (const page of daemonSetPages(deps.listDaemonSets, pageOptions)) {
-    const matching = page.items.filter((ds) =>
-      (namespace === undefined || ds.namespace === namespace) && (message.scope !== 'selector' || selectorAdopts(ds.selector, message.labels)));
-    if (matching.length === 0) continue;
-    await deps.queue.enqueue(matching.map((ds) => ({
-      key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }),
-      ...(message.recheck ? { recheck: true } : {}),
-    })));
-    keys += matching.length;
+    const requests: ReconcileRequest[] = [];
+    for (const ds of page.items) {
+      if (namespace !== undefined && ds.namespace !== namespace) continue;
+      if (message.scope === 'selector' && !selectorAdopts(ds.selector, message.labels)) continue;
+      if (message.scope !== 'node') {
+        requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...common });
+        continue;
+      }
+      // WATCH-10: a node-scoped pass where the node's eligibility changed, a full pass after a
+      // delete, nothing elsewhere; a DaemonSet whose scheduling fields are unknown gets a full pass.
+      const pass = ds.scheduling ? nodeChangePass(message.node, message.before, message.after, ds.scheduling) : 'full';
+      if (pass === 'node') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key, message.node), node: message.node, ...common });
+      else if (pass === 'full') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...common });
+    }
+    if (requests.length === 0) continue;
+    await deps.queue.enqueue(requests);
+    keys += requests.length;
   }
   deps.metrics.count(METRIC.fanoutExpanded, keys);
   log.info('fan-out expanded', { keys });

@@ -7,18 +7,43 @@
  * so that the selector no longer matches is not seen, so it is not released (upstream would release
  * it); it is still deleted with its DaemonSet by the garbage collector.
  */
+import type { V1Node } from '@kubernetes/client-node';
 import { formatLabelSelector, type Snapshot, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi, ListResult } from './cluster-api.js';
 import { TransientError } from './errors.js';
 
+/** Where a pass gets the node list from (default: a LIST of its own). */
+export type NodeLister = () => Promise<ListResult<V1Node>>;
+
 /** Reads the snapshot, or null when the DaemonSet does not exist. */
-export async function readSnapshot(cluster: ClusterApi, namespace: string, name: string): Promise<Snapshot | null> {
+export async function readSnapshot(cluster: ClusterApi, namespace: string, name: string, nodes?: NodeLister): Promise<Snapshot | null> {
   const daemonSet = await cluster.getDaemonSet(namespace, name);
   if (!daemonSet) return null;
-  return readSnapshotOf(cluster, daemonSet);
+  return readSnapshotOf(cluster, daemonSet, nodes);
 }
 
-export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet): Promise<Snapshot> {
+/**
+ * IMPL-6: what a node-scoped pass reads — the DaemonSet, the node, the DaemonSet's pods bound to
+ * that node (label and field selector) and its revisions: four requests at any cluster size. Null
+ * when the DaemonSet does not exist; `nodes` is empty when the node is gone.
+ */
+export async function readNodeSnapshot(cluster: ClusterApi, namespace: string, name: string, node: string): Promise<Snapshot | null> {
+  const daemonSet = await cluster.getDaemonSet(namespace, name);
+  if (!daemonSet) return null;
+  const selector = daemonSet.spec?.selector;
+  if (!selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) {
+    return { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
+  }
+  const labelSelector = formatLabelSelector(selector);
+  const [found, pods, revisions] = await Promise.all([
+    cluster.getNode(node),
+    listWhole(() => cluster.listPods(namespace, labelSelector, `spec.nodeName=${node}`)),
+    listWhole(() => cluster.listRevisions(namespace, labelSelector)),
+  ]);
+  return { daemonSet, nodes: found ? [found] : [], pods: pods.items, revisions: revisions.items, complete: pods.complete && revisions.complete };
+}
+
+export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, listNodes: NodeLister = () => cluster.listNodes()): Promise<Snapshot> {
   const namespace = daemonSet.metadata?.namespace ?? 'default';
   const selector = daemonSet.spec?.selector;
   const empty = !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0);
@@ -28,7 +53,7 @@ export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet
   }
   const labelSelector = formatLabelSelector(selector);
   const [nodes, pods, revisions] = await Promise.all([
-    listWhole(() => cluster.listNodes()),
+    listWhole(listNodes),
     listWhole(() => cluster.listPods(namespace, labelSelector)),
     listWhole(() => cluster.listRevisions(namespace, labelSelector)),
   ]);

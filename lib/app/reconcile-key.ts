@@ -2,13 +2,13 @@
  * One reconcile of one DaemonSet: read the snapshot, plan (pure core), execute, report.
  * The same path backs the reconcile Lambda, the local runner and the integration tests.
  */
-import { failedConditions, isDaemonlessResource, plan as planPass, validateDaemonSet, type PlanOptions, type V1DaemonSet } from '../core/index.js';
+import { failedConditions, isDaemonlessResource, plan as planPass, planNodePass, validateDaemonSet, type PlanOptions, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi } from './cluster-api.js';
 import { InvalidMessageError, TerminalError, TransientError } from './errors.js';
 import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
 import type { DaemonSetKey } from '../events/types.js';
-import type { ReconcileFn, ReconcileReport } from './ports.js';
-import { readSnapshot } from './read-snapshot.js';
+import type { ReconcileFn, ReconcileReport, SharedReads } from './ports.js';
+import { readNodeSnapshot, readSnapshot, type NodeLister } from './read-snapshot.js';
 
 export interface ReconcileDeps {
   readonly cluster: ClusterApi;
@@ -26,22 +26,55 @@ export function parseKey(key: DaemonSetKey): { namespace: string; name: string }
 }
 
 /**
+ * Seconds after a node-scoped pass until the full pass that brings the status up to date (one per
+ * DaemonSet and second, however many nodes joined).
+ */
+export const NODE_PASS_STATUS_SECONDS = 1;
+
+/**
  * Builds the ReconcileFn. Outcomes: a report (success; a missing DaemonSet is success), a
  * TransientError (retry: API failures, conflicts, failed pod writes), or a TerminalError (an
  * invalid DaemonSet or a request the API server refuses; retrying cannot help).
+ *
+ * With `options.node`, a node-scoped pass (IMPL-6) reads that node and the DaemonSet's pods on it
+ * only, and asks for a full pass NODE_PASS_STATUS_SECONDS later; when the node's decision needs the
+ * whole cluster (`planNodePass` says why) the same call makes a full pass instead. A full pass that
+ * hit the burst cap goes on with fresh pods while `options.continueUntil` allows (IMPL-7), as
+ * upstream's next sync does once its expectations are met, instead of a queue round trip.
  */
 export function createReconciler(deps: ReconcileDeps): ReconcileFn {
   const now = deps.now ?? (() => new Date());
   const burstReplicas = deps.burstReplicas ?? DEFAULT_BURST_REPLICAS;
-  return async (key) => {
+  return async (key, options = {}) => {
     const { namespace, name } = parseKey(key);
     const cluster = deps.cluster.session();
     const report = (fields: Partial<ReconcileReport>): ReconcileReport => ({
       key, missing: false, podsCreated: 0, podsDeleted: 0, statusWritten: false, requeueAfterSeconds: null,
       ...fields, reads: cluster.counters.reads, writes: cluster.counters.writes,
     });
+    const fail = (message: string, errors: readonly Error[], daemonSetUid: string | undefined): never => {
+      // Any transient failure makes the whole pass worth retrying; only all-terminal failures are terminal.
+      if (errors.some((e) => !(e instanceof TerminalError))) throw new TransientError(message, { cause: errors[0], daemonSetUid });
+      throw new TerminalError(message, { cause: errors[0], daemonSetUid });
+    };
 
-    const snapshot = await readSnapshot(cluster, namespace, name);
+    if (options.node !== undefined) {
+      const snapshot = await readNodeSnapshot(cluster, namespace, name, options.node);
+      if (!snapshot) return report({ missing: true });
+      const at = now();
+      const nodePlan = validateDaemonSet(snapshot.daemonSet).length === 0 ? planNodePass(snapshot, options.node, at, deps.planOptions) : null;
+      if (nodePlan !== null) {
+        const result = await executePlan(cluster, snapshot.daemonSet, nodePlan, { burstReplicas, now: at, writeStatus: false });
+        if (result.errors.length > 0) {
+          fail(`reconcile of daemonset ${key} on node ${options.node}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`,
+            result.errors, snapshot.daemonSet.metadata?.uid);
+        }
+        return report({ scope: 'node', podsCreated: result.podsCreated, podsDeleted: result.podsDeleted, bursts: 1, requeueAfterSeconds: NODE_PASS_STATUS_SECONDS });
+      }
+    }
+
+    const listNodes = sharedNodeLister(cluster, options.shared);
+    let snapshot = await readSnapshot(cluster, namespace, name, listNodes);
     if (!snapshot) return report({ missing: true });
     const daemonSetUid = snapshot.daemonSet.metadata?.uid;
     const problems = validateDaemonSet(snapshot.daemonSet);
@@ -50,18 +83,48 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
       await markStalled(cluster, snapshot.daemonSet, message, now());
       throw new TerminalError(message, { daemonSetUid });
     }
-    const at = now();
-    const plan = planPass(snapshot, at, deps.planOptions);
-    const result = await executePlan(cluster, snapshot.daemonSet, plan, { burstReplicas, now: at, writeStatus: snapshot.complete });
-    if (result.errors.length > 0) {
-      const message = `reconcile of daemonset ${key}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`;
-      // Any transient failure makes the whole pass worth retrying; only all-terminal failures are terminal.
-      if (result.errors.some((e) => !(e instanceof TerminalError))) throw new TransientError(message, { cause: result.errors[0], daemonSetUid });
-      throw new TerminalError(message, { cause: result.errors[0], daemonSetUid });
+    const total = { podsCreated: 0, podsDeleted: 0, statusWritten: false, bursts: 0 };
+    for (;;) {
+      const at = now();
+      const plan = planPass(snapshot, at, deps.planOptions);
+      const result = await executePlan(cluster, snapshot.daemonSet, plan, { burstReplicas, now: at, writeStatus: snapshot.complete });
+      total.podsCreated += result.podsCreated;
+      total.podsDeleted += result.podsDeleted;
+      total.statusWritten ||= result.statusWritten;
+      total.bursts += 1;
+      if (result.errors.length > 0) {
+        fail(`reconcile of daemonset ${key}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`, result.errors, daemonSetUid);
+      }
+      const goOn = result.deferred > 0 && options.continueUntil !== undefined && now().getTime() < options.continueUntil && options.signal?.aborted !== true;
+      if (!goOn) {
+        // Work the burst cap left over is picked up at once, not at the next event.
+        const requeueAfterSeconds = result.deferred > 0 ? Math.min(1, plan.requeueAfterSeconds ?? 1) : plan.requeueAfterSeconds;
+        return report({ ...total, requeueAfterSeconds });
+      }
+      // IMPL-7: the next burst plans on fresh pods, revisions and DaemonSet; the nodes read for this
+      // pass are kept (a node event that came meanwhile has its own message behind this one).
+      const kept = { items: [...snapshot.nodes], complete: snapshot.complete };
+      const next = await readSnapshot(cluster, namespace, name, () => Promise.resolve(kept));
+      // Gone, replaced or made invalid meanwhile: that change has its own message.
+      if (!next || next.daemonSet.metadata?.uid !== daemonSetUid || validateDaemonSet(next.daemonSet).length > 0) return report({ ...total, requeueAfterSeconds: null });
+      snapshot = next;
     }
-    // Work the burst cap left over is picked up at once, not at the next event.
-    const requeueAfterSeconds = result.deferred > 0 ? Math.min(1, plan.requeueAfterSeconds ?? 1) : plan.requeueAfterSeconds;
-    return report({ podsCreated: result.podsCreated, podsDeleted: result.podsDeleted, statusWritten: result.statusWritten, requeueAfterSeconds });
+  };
+}
+
+/**
+ * IMPL-5: the node list of a full pass: the batch's shared one when there is one (listed by the first pass
+ * that needs it; a failed list is not kept, so the next pass lists again).
+ */
+function sharedNodeLister(cluster: ClusterApi, shared: SharedReads | undefined): NodeLister {
+  if (shared === undefined) return () => cluster.listNodes();
+  return () => {
+    if (shared.nodes === undefined) {
+      const listed = cluster.listNodes();
+      shared.nodes = listed;
+      listed.catch(() => { if (shared.nodes === listed) delete shared.nodes; });
+    }
+    return shared.nodes;
   };
 }
 

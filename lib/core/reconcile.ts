@@ -164,6 +164,42 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
   };
 }
 
+/**
+ * IMPL-6: a node-scoped pass. `snapshot` holds the DaemonSet, the one node `node` (none when it is
+ * gone), the DaemonSet's pods bound to that node and its revisions. The plan is `plan()`'s own
+ * steps on that view, reduced to what that node alone decides: manage's creates and deletes there
+ * (MANAGE-*). It never replaces a pod for the rolling update (the budget counts every node), never
+ * writes status, revisions, ownership or the back-off record (they need the whole cluster); the
+ * caller follows it with a full pass. Null when the node's decision needs the full pass: the node
+ * is gone, the DaemonSet is being deleted or invalid, the template has no revision yet, objects
+ * need adopting or relabelling, rollout controls are set (partition and canary depend on every
+ * node), or manage reports a failed or succeeded pod.
+ */
+export function planNodePass(snapshot: Snapshot, node: string, now: Date, options: PlanOptions = {}): Plan | null {
+  const opts: Required<PlanOptions> = { ...DEFAULT_PLAN_OPTIONS, ...options };
+  const ds = snapshot.daemonSet;
+  if (isBeingDeleted(ds.metadata) || snapshot.nodes.length !== 1 || snapshot.nodes[0]?.metadata?.name !== node) return null;
+  const selector = compileSelector(ds.spec?.selector);
+  if (!ds.spec?.selector || !selector.ok || selector.empty) return null;
+  const base = emptyPlan(snapshot);
+  const history = claimAndPlanHistory(snapshot, base.namespace, selector.matches);
+  const h = history.history;
+  const claims = history.crClaim.adopt.length + history.crClaim.release.length + history.podClaim.adopt.length + history.podClaim.release.length;
+  if (h.create !== null || h.update.length > 0 || h.duplicates.length > 0 || h.podLabelChanges.length > 0 || claims > 0) return null;
+  const view = nodeView(snapshot, history.daemonPods, history.hash, now);
+  const controls = planControls(view);
+  if (controls.controlled || !controls.read.ok) return null;
+  const pods = planPods(view, controls, history, opts, snapshot.complete, false);
+  if (pods.errors.length > 0 || pods.daemonSetAnnotations !== null || pods.manage.events.length > 0) return null;
+  if ([...pods.createPods.map((c) => c.node), ...pods.manageDeletes.map((d) => d.node)].some((n) => n !== node)) return null;
+  return {
+    ...base,
+    revisions: { currentName: h.currentName, currentHash: view.hash, currentRevision: h.currentRevision, create: null, update: [], delete: [] },
+    createPods: pods.createPods,
+    deletePods: snapshot.complete ? [...pods.manageDeletes] : [],
+  };
+}
+
 /** The plan of a pass that does nothing: the stored status, no changes. */
 function emptyPlan(snapshot: Snapshot): Plan {
   const ds = snapshot.daemonSet;
@@ -261,7 +297,7 @@ type ControlsStep = ReturnType<typeof planControls>;
  * Manage (MANAGE-*, FAIL-*), then — RollingUpdate only — the rolling update on the state manage
  * leaves behind (ROLL-*), and the failed-pod back-off record.
  */
-function planPods(view: NodeView, ctl: ControlsStep, claimed: HistoryStep, opts: Required<PlanOptions>, complete: boolean) {
+function planPods(view: NodeView, ctl: ControlsStep, claimed: HistoryStep, opts: Required<PlanOptions>, complete: boolean, rollingAllowed = true) {
   const { ds, nodeNames, eligibility, nodeToPods, hash, minReady, generation, now } = view;
   const { controlled, heldNode } = ctl;
   const backoffRecord = readBackoffRecord(ds);
@@ -309,7 +345,7 @@ function planPods(view: NodeView, ctl: ControlsStep, claimed: HistoryStep, opts:
   let rollingDeletes: readonly PodToDelete[] = [];
   let rolling: RollingUpdateResult | undefined;
   const manageActed = manage.createNodes.length > 0 || manageDeletes.length > 0;
-  if (ctl.rollingUpdate && !(opts.deferRollingUpdate && manageActed)) {
+  if (rollingAllowed && ctl.rollingUpdate && !(opts.deferRollingUpdate && manageActed)) {
     const deleted = new Set(complete ? manageDeletes.map((d) => d.name) : []);
     // Deleted pods leave the view, and a node left without pods leaves it too, as upstream's
     // node-to-pods map has no entry for it; the rolling update re-adds desired nodes (ROLL-2).

@@ -11,7 +11,7 @@
  * (`readyTransitionRequeueSeconds`; the planner asks for the same look itself, REQ-2). They are
  * kept as the statement of upstream's rule that the tests hold the planner to.
  */
-import type { V1ControllerRevision, V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1ControllerRevision, V1DaemonSet, V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import { sameJson } from './canonical-json.js';
 import { minReadySeconds } from './daemon-set.js';
 import { selectorAdopts } from './label-selector.js';
@@ -110,6 +110,39 @@ export function nodeUpdateIgnorable(oldNode: TriggerNode, newNode: TriggerNode):
 export function shouldIgnoreNodeUpdate(oldNode: V1Node, newNode: V1Node): boolean {
   const view = (n: V1Node): TriggerNode => ({ labels: n.metadata?.labels, taints: n.spec?.taints });
   return nodeUpdateIgnorable(view(oldNode), view(newNode));
+}
+
+/** The scheduling fields of a DaemonSet's pod template: all a node's eligibility depends on (SCHED-*). */
+export function schedulingOf(ds: V1DaemonSet): V1DaemonSet {
+  const spec = ds.spec?.template?.spec;
+  const pick = {
+    ...(spec?.nodeName === undefined ? {} : { nodeName: spec.nodeName }),
+    ...(spec?.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
+    ...(spec?.affinity?.nodeAffinity === undefined ? {} : { affinity: { nodeAffinity: spec.affinity.nodeAffinity } }),
+    ...(spec?.tolerations === undefined ? {} : { tolerations: spec.tolerations }),
+    ...(spec?.hostNetwork === undefined ? {} : { hostNetwork: spec.hostNetwork }),
+  };
+  return { spec: { selector: { matchLabels: {} }, template: { spec: { containers: [], ...pick } } } };
+}
+
+/** What a node change asks of one DaemonSet: a node-scoped pass (IMPL-6), a full pass, or nothing. */
+export type NodeChangePass = 'node' | 'full' | null;
+
+/**
+ * WATCH-10, upstream's `addNode` / `updateNode` filters on the node before and after the change
+ * (null: it did not exist yet / is gone): an added node concerns the DaemonSet when a daemon pod
+ * should run there; an update when `shouldRun` or `shouldContinueRunning` changed — both as a
+ * node-scoped pass. A deleted node on which a daemon pod could run changes the status counts: a
+ * full pass (its pods go with the pod garbage collector). `ds` needs only its scheduling fields
+ * (`schedulingOf`).
+ */
+export function nodeChangePass(name: string, before: TriggerNode | null, after: TriggerNode | null, ds: V1DaemonSet): NodeChangePass {
+  const asNode = (n: TriggerNode): V1Node => ({ metadata: { name, labels: { ...(n.labels ?? {}) } }, spec: { taints: (n.taints ?? []) as V1Taint[] } });
+  const was = before === null ? null : nodeShouldRunDaemonPod(asNode(before), ds);
+  const now = after === null ? null : nodeShouldRunDaemonPod(asNode(after), ds);
+  if (now === null) return was === null || was.shouldRun || was.shouldContinueRunning ? 'full' : null;
+  if (was === null) return now.shouldRun ? 'node' : null;
+  return was.shouldRun !== now.shouldRun || was.shouldContinueRunning !== now.shouldContinueRunning ? 'node' : null;
 }
 
 /**

@@ -7,8 +7,10 @@
  *   whose controller changed, the old owner's key too; an orphan pod being created, or updated with
  *   changed labels/owner, → a `selector` fan-out (adoption); an orphan's deletion → nothing.
  *   A pod event without an object (audit at Metadata level) → a `namespace` fan-out.
- * - Node → an `all` fan-out on create and delete; on update only when labels or taints changed
- *   (WATCH-6, v1.29+). `nodes/status` writes cannot change either and are ignored.
+ * - Node → a `node` fan-out (WATCH-10: each DaemonSet whose eligibility there changed gets a
+ *   node-scoped pass) on create and delete, and on update only when labels or taints changed
+ *   (WATCH-6, v1.29+); `all` when the source does not carry the node's state before and after.
+ *   `nodes/status` writes cannot change either and are ignored.
  * The pod and node rules are the core's (lib/core/triggers.ts); this module adds what only the
  * webhook knows: the managed API group, the source's quirks, and refusing impossible input.
  * - Anything else → nothing.
@@ -22,7 +24,7 @@ import {
   type ManagedResource, type SyncTarget, type TriggerOwnerRef,
 } from '../core/index.js';
 import { dedupId } from './identity.js';
-import type { FanoutRequest, FanoutScope, MappingResult, ObjectEvent, ObjectSummary, ReconcileRequest } from './types.js';
+import type { FanoutRequest, FanoutScope, MappingResult, NodeFacts, ObjectEvent, ObjectSummary, ReconcileRequest } from './types.js';
 
 export interface MappingOptions {
   readonly managed: ManagedResource;
@@ -152,15 +154,26 @@ function mapPod(event: ObjectEvent, options: MappingOptions): MappingResult {
 
 function mapNode(event: ObjectEvent, options: MappingOptions): MappingResult {
   const name = requireName(event);
+  const { object, oldObject } = event;
   if (event.operation === 'update') {
     // Status writes cannot change labels or taints (both are reset by the status strategy).
     if (event.subresource === 'status') return { requests: [], fanouts: [] };
-    const { object, oldObject } = event;
     if (object !== null && oldObject !== null && nodeUpdateIgnorable(oldObject, object)) {
       return { requests: [], fanouts: [] };
     }
   } else if (event.subresource !== '') {
     return { requests: [], fanouts: [] };
   }
-  return { requests: [], fanouts: [fanout({ scope: 'all' }, `node ${name} ${event.operation}`, event, options)] };
+  const cause = `node ${name} ${event.operation}`;
+  // WATCH-10 needs the node before and after the change; a source without them reaches every DaemonSet.
+  const before = event.operation === 'create' ? null : event.operation === 'delete' ? oldObject ?? object : oldObject;
+  const after = event.operation === 'delete' ? null : object;
+  const known = (event.operation === 'create' || before !== null) && (event.operation === 'delete' || after !== null);
+  if (!known) return { requests: [], fanouts: [fanout({ scope: 'all' }, cause, event, options)] };
+  return { requests: [], fanouts: [fanout({ scope: 'node', node: name, before: before && facts(before), after: after && facts(after) }, cause, event, options)] };
+}
+
+/** The labels and taints of a node (validated: they travel in the queue message). */
+function facts(o: ObjectSummary): NodeFacts {
+  return { labels: validatedLabels(o.labels), taints: o.taints };
 }

@@ -4,6 +4,7 @@
  * The keys and reconcile requests they map to are declared here too: the shell (lib/app) and the
  * queue adapters import them from this module.
  */
+import type { V1DaemonSet } from '@kubernetes/client-node';
 import type { LabelSelector } from '../core/label-selector.js';
 
 /** A DaemonSet key: "namespace/name". Keys are hints; a reconcile always reads live state. */
@@ -21,6 +22,11 @@ export interface ReconcileRequest {
    * look again a few seconds later, when the change is certain to be readable.
    */
   readonly recheck?: boolean;
+  /**
+   * A node-scoped pass (IMPL-6): only this node's daemon pods are created or deleted, from a read
+   * of that node and the DaemonSet's pods on it; a full pass follows for status.
+   */
+  readonly node?: string;
 }
 
 export type EventSource = 'admission' | 'audit' | 'watch';
@@ -73,15 +79,24 @@ export interface ObjectEvent {
 }
 
 
+/** A node's labels and taints: all its daemon-pod eligibility depends on besides its name. */
+export interface NodeFacts {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+}
+
 /**
  * A request to reconcile a set of DaemonSets that only a DaemonSet list can name. The webhook sends
  * one of these instead of listing on its hot path; the reconcile function expands it.
  * - `all`: every managed DaemonSet (node added, deleted, relabelled or retainted);
  * - `namespace`: every DaemonSet in `namespace` (a pod event that carried no object);
- * - `selector`: every DaemonSet in `namespace` whose non-empty selector matches `labels` (orphan pod).
+ * - `selector`: every DaemonSet in `namespace` whose non-empty selector matches `labels` (orphan pod);
+ * - `node`: a node added, changed or deleted, with its facts before and after (null: not there):
+ *   each DaemonSet gets what WATCH-10 says (a node-scoped pass, a full pass, or nothing).
  */
 export type FanoutScope =
   | { readonly scope: 'all' }
+  | { readonly scope: 'node'; readonly node: string; readonly before: NodeFacts | null; readonly after: NodeFacts | null }
   | { readonly scope: 'namespace'; readonly namespace: string }
   | { readonly scope: 'selector'; readonly namespace: string; readonly labels: Readonly<Record<string, string>> };
 
@@ -108,4 +123,6 @@ export interface DaemonSetSummary {
   readonly namespace: string;
   readonly name: string;
   readonly selector: LabelSelector | null;
+  /** The DaemonSet's scheduling fields only (`schedulingOf`), for WATCH-10; null when unknown. */
+  readonly scheduling?: V1DaemonSet | null;
 }

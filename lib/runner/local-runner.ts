@@ -178,6 +178,9 @@ function openQueue(q: LocalQueueOptions, maxReceives: number, now: () => number)
  * collapses into one reconcile, as in the reconcile function. A failed record is retried later,
  * and so is everything behind it in its group (FIFO order).
  */
+/** How long a pass of the local runner may go on after its burst cap (IMPL-7); a Lambda gets half its remaining time. */
+const CONTINUE_FOR_MS = 30_000;
+
 function startWorkers(q: OpenQueue, batchDeps: BatchDeps, count: number, options: LocalRunnerOptions): { busy(): number; stop(): Promise<void> } {
   const abort = new AbortController();
   const retryBase = options.retryBaseMs ?? 200;
@@ -194,7 +197,7 @@ function startWorkers(q: OpenQueue, batchDeps: BatchDeps, count: number, options
         await sleep(1000, abort.signal);
         continue;
       }
-      const batch = newBatchState();
+      const batch = newBatchState({ continueUntil: Date.now() + CONTINUE_FOR_MS });
       const groups = new Map<string, Delivery[]>();
       for (const d of deliveries) groups.set(d.groupId ?? d.messageId, [...(groups.get(d.groupId ?? d.messageId) ?? []), d]);
       busy += deliveries.length;

@@ -64,6 +64,7 @@ interface Resource {
   readonly group: string;
 }
 const PODS: Resource = { resource: 'pods', group: '' };
+const NODES: Resource = { resource: 'nodes', group: '' };
 const DAEMONSETS: Resource = { resource: 'daemonsets', group: 'apps' };
 const REVISIONS: Resource = { resource: 'controllerrevisions', group: 'apps' };
 const EVENTS: Resource = { resource: 'events', group: '' };
@@ -92,6 +93,15 @@ const namespaceTerminating = (r: Resource, namespace: string, name: string) =>
 // Label selectors
 
 /** The predicate of a `labelSelector` query parameter; a string the API server would refuse is 400 BadRequest. */
+/** The pod field selector `spec.nodeName=<name>`; anything else is refused as the API server refuses unknown fields. */
+function fieldPredicate(selector: string | undefined): (o: object) => boolean {
+  if (selector === undefined || selector === '') return () => true;
+  const m = /^spec\.nodeName=(.*)$/.exec(selector);
+  if (!m) throw apiException(400, 'BadRequest', `"${selector}" is not a known field selector: only "spec.nodeName=<name>"`);
+  const want = m[1] ?? '';
+  return (o) => ((o as { spec?: { nodeName?: string } }).spec?.nodeName ?? '') === want;
+}
+
 function selectorPredicate(selector: string | undefined): (labels: Readonly<Record<string, string>>) => boolean {
   const parsed = parseSelectorString(selector ?? '');
   if (!parsed.ok) throw apiException(400, 'BadRequest', `unable to parse requirement: ${parsed.error}`);
@@ -152,6 +162,8 @@ export interface Page<T> {
 
 export interface ListOptions {
   readonly labelSelector?: string | undefined;
+  /** Only `spec.nodeName=<name>` (the one field selector the adapter sends) is supported. */
+  readonly fieldSelector?: string | undefined;
   readonly limit?: number | undefined;
   readonly _continue?: string | undefined;
 }
@@ -159,7 +171,7 @@ export interface ListOptions {
 /** Which calls write (the fault layer counts them for "the function dies after the k-th write"). */
 export type RawOp =
   | 'readDaemonSet' | 'listDaemonSets' | 'replaceDaemonSetStatus' | 'patchDaemonSet'
-  | 'listNodes' | 'listPods' | 'createPod' | 'deletePod' | 'patchPod'
+  | 'listNodes' | 'readNode' | 'listPods' | 'createPod' | 'deletePod' | 'patchPod'
   | 'listRevisions' | 'createRevision' | 'readRevision' | 'patchRevision' | 'deleteRevision'
   | 'createEvent';
 
@@ -279,8 +291,9 @@ export class MemoryApiServer {
       rv = held.rv;
     } else {
       const matches = selectorPredicate(opts.labelSelector);
+      const fields = fieldPredicate(opts.fieldSelector);
       // Stored objects are never mutated (every change replaces them), so holding them is a snapshot.
-      items = all().filter((o) => matches(o.metadata?.labels ?? {})).sort((a, b) => (key(a.metadata?.namespace ?? '', a.metadata?.name ?? '') < key(b.metadata?.namespace ?? '', b.metadata?.name ?? '') ? -1 : 1));
+      items = all().filter((o) => matches(o.metadata?.labels ?? {}) && fields(o)).sort((a, b) => (key(a.metadata?.namespace ?? '', a.metadata?.name ?? '') < key(b.metadata?.namespace ?? '', b.metadata?.name ?? '') ? -1 : 1));
       rv = String(this.#rv);
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : items.length;
@@ -334,6 +347,12 @@ export class MemoryApiServer {
 
   listNodes(opts: ListOptions): Page<V1Node> {
     return this.#page(() => [...this.nodes.values()], opts);
+  }
+
+  readNode(name: string): V1Node {
+    const node = this.nodes.get(name);
+    if (!node) throw notFound(NODES, name);
+    return clone(node);
   }
 
   // ---- Pods ----

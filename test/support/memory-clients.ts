@@ -41,8 +41,8 @@ function patchFormat(options: ConfigurationOptions | undefined, strategicAllowed
   throw apiException(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${strategicAllowed ? ', application/strategic-merge-patch+json' : ''}`);
 }
 
-const listOptions = (p: { labelSelector?: string; limit?: number; _continue?: string }): ListOptions =>
-  ({ labelSelector: p.labelSelector, limit: p.limit, _continue: p._continue });
+const listOptions = (p: { labelSelector?: string; fieldSelector?: string; limit?: number; _continue?: string }): ListOptions =>
+  ({ labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, _continue: p._continue });
 const continued = (p: { _continue?: string }) => ({ continued: p._continue !== undefined && p._continue !== '' });
 
 /** Only the CRD's own resource exists among the custom objects. */
@@ -56,6 +56,7 @@ function requireCrd(p: { group: string; version: string; plural: string }): void
 export function memoryClients(raw: RawApi): KubeClients {
   const core: CoreClient = {
     listNode: (p = {}) => raw.call('listNodes', (s) => s.listNodes(listOptions(p)), continued(p)),
+    readNode: (p) => raw.call('readNode', (s) => s.readNode(p.name)),
     listNamespacedPod: (p) => raw.call('listPods', (s) => s.listPods(p.namespace, listOptions(p)), continued(p)),
     createNamespacedPod: (p) => {
       const body = clone(p.body);

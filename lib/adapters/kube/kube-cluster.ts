@@ -42,7 +42,7 @@ const patchOptions = (kind: PatchKind) =>
  * The client-node API calls the adapter makes, and nothing else: real API objects fit, and so do
  * the in-memory ones of the fault-injection tests, which must then answer each of these calls.
  */
-export type CoreClient = Pick<CoreV1Api, 'listNode' | 'listNamespacedPod' | 'createNamespacedPod' | 'deleteNamespacedPod' | 'patchNamespacedPod' | 'createNamespacedEvent'>;
+export type CoreClient = Pick<CoreV1Api, 'listNode' | 'readNode' | 'listNamespacedPod' | 'createNamespacedPod' | 'deleteNamespacedPod' | 'patchNamespacedPod' | 'createNamespacedEvent'>;
 export type AppsClient = Pick<AppsV1Api,
   | 'readNamespacedDaemonSet' | 'listDaemonSetForAllNamespaces' | 'replaceNamespacedDaemonSetStatus' | 'patchNamespacedDaemonSet'
   | 'listNamespacedControllerRevision' | 'createNamespacedControllerRevision' | 'readNamespacedControllerRevision'
@@ -174,11 +174,22 @@ export class KubeCluster implements ClusterApi {
     return this.listAll('list nodes', (cont, limit) => this.core.listNode({ limit, _continue: cont }));
   }
 
+  /** The node, or null when it does not exist. */
+  async getNode(name: string): Promise<V1Node | null> {
+    this.counters.reads++;
+    try {
+      return await this.core.readNode({ name });
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw toClusterError(e, `get node ${name}`);
+    }
+  }
+
   // ---- Pods ----
 
-  /** Pods in a namespace, optionally filtered by a label selector string. */
-  async listPods(namespace: string, labelSelector?: string): Promise<ListResult<V1Pod>> {
-    return this.listAll(`list pods in ${namespace}`, (cont, limit) => this.core.listNamespacedPod({ namespace, labelSelector, limit, _continue: cont }));
+  /** Pods in a namespace, optionally filtered by label and field selector strings. */
+  async listPods(namespace: string, labelSelector?: string, fieldSelector?: string): Promise<ListResult<V1Pod>> {
+    return this.listAll(`list pods in ${namespace}`, (cont, limit) => this.core.listNamespacedPod({ namespace, labelSelector, fieldSelector, limit, _continue: cont }));
   }
 
   /** Creates a pod; AlreadyExists counts as done (deterministic names make creates idempotent). */

@@ -9,8 +9,11 @@ import type { FanoutRequest, ReconcileRequest } from '../../events/types.js';
 import { encodeMessage, toFanoutMessage, toReconcileMessage } from '../../app/messages.js';
 import type { MemoryFifoQueue } from './fifo-queue.js';
 
-/** A waiting reconcile of the same key covers a new one (a second look only covers a second look). */
-const reconcileCoalesceKey = (r: ReconcileRequest): string => `reconcile ${r.key}${r.recheck ? ' recheck' : ''}`;
+/**
+ * A waiting reconcile of the same key covers a new one (a second look only covers a second look,
+ * a node-scoped pass only the same node's).
+ */
+const reconcileCoalesceKey = (r: ReconcileRequest): string => `reconcile ${r.key}${r.node === undefined ? '' : ` node ${r.node}`}${r.recheck ? ' recheck' : ''}`;
 
 export function createMemoryWorkQueue(fifo: MemoryFifoQueue): EventQueue {
   return {

@@ -54,7 +54,8 @@ describe('handleWebhook()', () => {
     const { deps, queue } = makeDeps();
     const res = await handleWebhook(post(admissionReview({ uid: 'r', operation: 'UPDATE', object: big, oldObject: node('node-7') })), deps);
     expect(parse(res.body)).toMatchObject({ response: { uid: 'r', allowed: true } });
-    expect(queue.fanouts).toEqual([expect.objectContaining({ scope: 'all', cause: 'node node-7 update' })]);
+    expect(queue.fanouts).toEqual([expect.objectContaining({ scope: 'node', node: 'node-7', cause: 'node node-7 update' })]);
+    expect((queue.fanouts[0] as unknown as { after: { taints: unknown[] } }).after.taints).toHaveLength(5000);
     const watch = await handleWebhook(post({ type: 'MODIFIED', object: big, oldObject: node('node-7') }), deps);
     expect([watch.statusCode, parse(watch.body)]).toEqual([200, { ok: true, keys: 0, fanouts: 1, skipped: 0 }]);
     const audit = await handleWebhook(post(eventList([auditEvent({ auditID: 'a1', verb: 'update', resource: 'nodes', name: 'node-7', responseObject: big })])), deps);
@@ -84,7 +85,7 @@ describe('handleWebhook()', () => {
     const { deps, queue } = makeDeps();
     await handleWebhook(post(admissionReview({ operation: 'CREATE', object: node('node-7') })), deps);
     expect(queue.requests).toEqual([]);
-    expect(queue.fanouts).toEqual([expect.objectContaining({ scope: 'all', cause: 'node node-7 create' })]);
+    expect(queue.fanouts).toEqual([expect.objectContaining({ scope: 'node', node: 'node-7', before: null, cause: 'node node-7 create' })]);
   });
 
   it('accepts an audit EventList and reports counts', async () => {

@@ -108,14 +108,24 @@ describe('mapEvents() — Pods (WATCH-2..4)', () => {
   });
 });
 
-describe('mapEvents() — Nodes (WATCH-6)', () => {
+describe('mapEvents() — Nodes (WATCH-6, WATCH-10)', () => {
+  const facts = { labels: { 'kubernetes.io/hostname': 'node-1', 'kubernetes.io/os': 'linux' }, taints: [] };
   it.each([
-    ['create', { type: 'ADDED', object: node('node-1') }],
-    ['delete', { type: 'DELETED', object: node('node-1') }],
-    ['admission create', admissionReview({ operation: 'CREATE', object: node('node-1') })],
-    ['admission delete', admissionReview({ operation: 'DELETE', oldObject: node('node-1') })],
-  ])('fans out to every DaemonSet on %s', (_name, body) => {
-    expect(map(body)).toMatchObject({ keys: [], fanouts: [{ scope: 'all' }] });
+    ['create', { type: 'ADDED', object: node('node-1') }, null, facts],
+    ['delete', { type: 'DELETED', object: node('node-1') }, facts, null],
+    ['admission create', admissionReview({ operation: 'CREATE', object: node('node-1') }), null, facts],
+    ['admission delete', admissionReview({ operation: 'DELETE', oldObject: node('node-1') }), facts, null],
+  ])('sends a node fan-out with the node before and after on %s', (_name, body, before, after) => {
+    expect(map(body)).toMatchObject({ keys: [], fanouts: [{ scope: 'node', node: 'node-1', before, after }] });
+  });
+
+  it('sends the labels and taints before and after an update; without the old object, a fan-out to every DaemonSet', () => {
+    const taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
+    const tainted = node('node-1', { rv: '2', taints: [taint] });
+    expect(map(admissionReview({ operation: 'UPDATE', object: tainted, oldObject: node('node-1', { rv: '1' }) })).fanouts).toEqual([
+      expect.objectContaining({ scope: 'node', node: 'node-1', before: facts, after: { ...facts, taints: [taint] } }),
+    ]);
+    expect(map(admissionReview({ operation: 'UPDATE', object: tainted })).fanouts).toEqual([expect.objectContaining({ scope: 'all' })]);
   });
 
   it('fans out on label or taint changes only', () => {

@@ -1,0 +1,183 @@
+/**
+ * Node-scoped passes (IMPL-6), the narrowed node fan-out (WATCH-10), one node list per batch
+ * (IMPL-5) and going on after the burst cap (IMPL-7), through the real reconcile shell and the real
+ * Kubernetes adapter over the in-memory API server.
+ */
+import { describe, expect, it } from 'vitest';
+import { createReconciler } from '../../../lib/app/reconcile-key.js';
+import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage } from '../../../lib/app/messages.js';
+import { newBatchState, processRecord, type BatchDeps } from '../../../lib/app/process-batch.js';
+import type { ReconcileFn, ReconcileOptions } from '../../../lib/app/ports.js';
+import { nodeChangePass, schedulingOf } from '../../../lib/core/index.js';
+import type { NodeFacts } from '../../../lib/events/types.js';
+import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
+import { daemonSet } from '../../builders/daemon-set.js';
+import { directApi, MemoryApiServer, type RawApi, type RawOp } from '../../support/memory-api-server.js';
+import { MemoryKubeCluster } from '../../support/memory-clients.js';
+import { buildDaemonSet, buildNode, Clock, dsKey } from '../faults/harness.js';
+import { RecordingQueue, report } from './helpers.js';
+
+const plainNode = (name: string) => buildNode(name, { labelled: false, taint: 'none' });
+const spec = { strategy: { type: 'RollingUpdate' as const, maxUnavailable: 1, maxSurge: 0 }, minReady: 0, grace: 0, nodeSelector: false, tolerate: false, image: 1 };
+
+/** A server with `nodes` nodes and `daemonSets` DaemonSets, and a reconciler that records the API calls it makes. */
+function setup(nodes: number, daemonSets = 1, burstReplicas?: number) {
+  const clock = new Clock();
+  const server = new MemoryApiServer(() => clock.date(), { bindAfterTicks: 0, readyAfterTicks: 0 });
+  for (let i = 0; i < nodes; i++) server.putNode(plainNode(`node-${i}`));
+  for (let i = 0; i < daemonSets; i++) server.applyDaemonSet(buildDaemonSet(i, spec));
+  const ops: RawOp[] = [];
+  const counting = (id: number): RawApi => {
+    const direct = directApi(server, id);
+    return { call: (op, run, info) => { ops.push(op); return direct.call(op, run, info); } };
+  };
+  const reconcile = createReconciler({ cluster: new MemoryKubeCluster(server, { rawFor: counting }), now: () => clock.date(), ...(burstReplicas === undefined ? {} : { burstReplicas }) });
+  const settle = async (key = dsKey(0)): Promise<void> => {
+    for (let i = 0; i < 10; i++) {
+      const r = await reconcile(key, { continueUntil: Number.MAX_SAFE_INTEGER });
+      server.tick();
+      if (r.writes === 0) return;
+    }
+    throw new Error('did not settle');
+  };
+  const podsOn = (node: string) => [...server.pods.values()].filter((p) => p.spec?.nodeName === node || JSON.stringify(p.spec?.affinity ?? {}).includes(`"${node}"`));
+  return { server, ops, reconcile, settle, podsOn };
+}
+
+describe('node-scoped pass (IMPL-6)', () => {
+  it('gives a joined node its pod with four reads, writes no status and asks for a full pass a second later', async () => {
+    const s = setup(3);
+    await s.settle();
+    const statusBefore = JSON.stringify(s.server.daemonSets.get(dsKey(0))?.status);
+    s.server.putNode(plainNode('node-3'));
+    s.ops.length = 0;
+    const r = await s.reconcile(dsKey(0), { node: 'node-3' });
+    expect(r).toMatchObject({ scope: 'node', podsCreated: 1, podsDeleted: 0, statusWritten: false, reads: 4, requeueAfterSeconds: 1 });
+    expect(s.ops.filter((op) => op !== 'createPod' && op !== 'createEvent').sort()).toEqual(['listPods', 'listRevisions', 'readDaemonSet', 'readNode']);
+    expect(s.podsOn('node-3')).toHaveLength(1);
+    expect(JSON.stringify(s.server.daemonSets.get(dsKey(0))?.status)).toBe(statusBefore);
+    // The same work again finds the pod there (bound, so the field selector returns it): nothing to do.
+    s.server.tick();
+    expect(await s.reconcile(dsKey(0), { node: 'node-3' })).toMatchObject({ scope: 'node', podsCreated: 0, writes: 0 });
+  });
+
+  it('falls back to a full pass when rollout controls are set', async () => {
+    const s = setup(2);
+    await s.settle();
+    const ds = s.server.daemonSets.get(dsKey(0));
+    s.server.patchDaemonSet(ds?.metadata?.namespace ?? '', ds?.metadata?.name ?? '', { metadata: { annotations: { 'daemonless.io/rollout-paused': 'true' } } });
+    s.server.putNode(plainNode('node-2'));
+    s.ops.length = 0;
+    const r = await s.reconcile(dsKey(0), { node: 'node-2' });
+    expect(r.scope).toBeUndefined();
+    expect(r.podsCreated).toBe(1);
+    expect(s.ops).toContain('listNodes');
+  });
+
+  it('reports a DaemonSet that is gone as missing', async () => {
+    const s = setup(1, 0);
+    expect(await s.reconcile(dsKey(0), { node: 'node-0' })).toMatchObject({ missing: true, reads: 1 });
+  });
+});
+
+describe('going on after the burst cap (IMPL-7)', () => {
+  it('creates every pod in one call while time is left, one burst without it', async () => {
+    const once = setup(7, 1, 2);
+    const first = await once.reconcile(dsKey(0));
+    expect(first).toMatchObject({ podsCreated: 2, requeueAfterSeconds: 1 });
+    const on = setup(7, 1, 2);
+    const all = await on.reconcile(dsKey(0), { continueUntil: Number.MAX_SAFE_INTEGER });
+    expect(all.podsCreated).toBe(7);
+    expect(all.bursts).toBe(4);
+    expect(all.requeueAfterSeconds).toBeNull();
+    // Later bursts re-read pods, revisions and the DaemonSet, never the nodes.
+    expect(on.ops.filter((op) => op === 'listNodes')).toHaveLength(1);
+    expect(on.ops.filter((op) => op === 'listPods')).toHaveLength(4);
+  });
+
+  it('stops going on once the deadline passed', async () => {
+    const s = setup(7, 1, 2);
+    expect(await s.reconcile(dsKey(0), { continueUntil: 0 })).toMatchObject({ podsCreated: 2, bursts: 1, requeueAfterSeconds: 1 });
+  });
+});
+
+describe('one node list per batch (IMPL-5)', () => {
+  it('lists nodes once for the full passes of every DaemonSet in a batch, again in the next batch', async () => {
+    const s = setup(3, 3);
+    const batch = newBatchState();
+    for (let i = 0; i < 3; i++) await s.reconcile(dsKey(i), { shared: batch.shared });
+    expect(s.ops.filter((op) => op === 'listNodes')).toHaveLength(1);
+    await s.reconcile(dsKey(0), { shared: newBatchState().shared });
+    expect(s.ops.filter((op) => op === 'listNodes')).toHaveLength(2);
+  });
+
+  it('lists again after a failed shared list', async () => {
+    const s = setup(1);
+    const shared: ReconcileOptions['shared'] = { nodes: Promise.reject(new Error('boom')) };
+    shared.nodes?.catch(() => undefined);
+    await expect(s.reconcile(dsKey(0), { shared })).rejects.toThrow(/boom/);
+    delete shared.nodes;
+    await expect(s.reconcile(dsKey(0), { shared })).resolves.toMatchObject({ podsCreated: 1 });
+  });
+});
+
+describe('the node fan-out (WATCH-10)', () => {
+  const facts = (labels: Record<string, string>, taints: NodeFacts['taints'] = []): NodeFacts => ({ labels, taints });
+  const wanted = schedulingOf(daemonSet().nodeSelector({ role: 'daemon' }).build());
+  const tolerating = schedulingOf(daemonSet().tolerations([{ key: 'k', operator: 'Exists', effect: 'NoExecute' }]).build());
+
+  it.each<[string, NodeFacts | null, NodeFacts | null, ReturnType<typeof nodeChangePass>, ReturnType<typeof nodeChangePass>]>([
+    ['added, labelled', null, facts({ role: 'daemon' }), 'node', 'node'],
+    ['added, not labelled', null, facts({}), null, 'node'],
+    ['labelled', facts({}), facts({ role: 'daemon' }), 'node', null],
+    ['label removed', facts({ role: 'daemon' }), facts({}), 'node', null],
+    ['another label changed', facts({ role: 'daemon' }), facts({ role: 'daemon', zone: 'a' }), null, null],
+    ['NoSchedule taint added', facts({ role: 'daemon' }), facts({ role: 'daemon' }, [{ key: 'k', effect: 'NoSchedule' }]), 'node', 'node'],
+    ['NoExecute taint added', facts({}), facts({}, [{ key: 'k', effect: 'NoExecute' }]), null, null],
+    ['deleted, was eligible', facts({ role: 'daemon' }), null, 'full', 'full'],
+    ['deleted, was not', facts({}), null, null, 'full'],
+  ])('%s → %s for the nodeSelector DaemonSet, %s for the tolerating one', (_name, before, after, forWanted, forTolerating) => {
+    expect(nodeChangePass('n1', before, after, wanted)).toBe(forWanted);
+    expect(nodeChangePass('n1', before, after, tolerating)).toBe(forTolerating);
+  });
+
+  function deps(queue: RecordingQueue, reconcile: ReconcileFn): BatchDeps {
+    return {
+      reconcile, queue, emitEvent: async () => undefined, logger: silentLogger, metrics: noMetrics, now: () => 1_700_000_000_000, maxReceives: 5,
+      listDaemonSets: async () => ({ items: [
+        { key: 'default/wanted', namespace: 'default', name: 'wanted', selector: { matchLabels: { app: 'a' } }, scheduling: wanted },
+        { key: 'default/everywhere', namespace: 'default', name: 'everywhere', selector: { matchLabels: { app: 'b' } }, scheduling: tolerating },
+        { key: 'default/unknown', namespace: 'default', name: 'unknown', selector: { matchLabels: { app: 'c' } } },
+      ] }),
+    };
+  }
+
+  it('enqueues node-scoped passes where eligibility changed, full passes where the scheduling fields are unknown', async () => {
+    const queue = new RecordingQueue();
+    const body = encodeMessage(toFanoutMessage({ scope: 'node', node: 'n1', before: facts({}), after: facts({ role: 'daemon' }), cause: 'node n1 update', dedupId: 'f1' }));
+    await processRecord({ messageId: 'm1', body, receiveCount: 1 }, deps(queue, async (key) => report(key)), newBatchState());
+    expect(queue.requests.map((r) => [r.key, r.node])).toEqual([['default/wanted', 'n1'], ['default/unknown', undefined]]);
+  });
+
+  it('collapses a node-scoped pass into a full pass of the same key earlier in the batch, not the other way round', async () => {
+    const seen: string[] = [];
+    const d = deps(new RecordingQueue(), async (key, options) => {
+      seen.push(`${key} ${options?.node ?? 'full'}`);
+      return report(key);
+    });
+    const batch = newBatchState();
+    const rec = (id: string, node?: string) => ({ messageId: id, receiveCount: 1, body: encodeMessage(toReconcileMessage({ key: 'default/a', dedupId: id, ...(node ? { node } : {}) })) });
+    await processRecord(rec('1', 'n1'), d, batch);
+    await processRecord(rec('2'), d, batch);
+    await processRecord(rec('3', 'n1'), d, batch);
+    await processRecord(rec('4', 'n2'), d, batch);
+    expect(seen).toEqual(['default/a n1', 'default/a full']);
+  });
+
+  it('carries the node through the message codec and refuses a node name the API could not hold', () => {
+    expect(decodeMessage(encodeMessage(toReconcileMessage({ key: 'default/a', dedupId: 'd', node: 'ip-10-0-0-1.ec2.internal' })))).toMatchObject({ node: 'ip-10-0-0-1.ec2.internal' });
+    expect(() => decodeMessage(JSON.stringify({ v: 1, type: 'reconcile', key: 'default/a', dedupId: 'd', node: 'Bad_Node' }))).toThrow(/node/);
+    const f = decodeMessage(encodeMessage(toFanoutMessage({ scope: 'node', node: 'n1', before: null, after: facts({ a: 'b' }, [{ key: 'k', value: '', effect: 'NoSchedule', timeAdded: '2026-01-01T00:00:00Z' }]), cause: 'c', dedupId: 'f' })));
+    expect(f).toMatchObject({ scope: 'node', before: null, after: { labels: { a: 'b' }, taints: [{ key: 'k', value: '', effect: 'NoSchedule', timeAdded: '2026-01-01T00:00:00Z' }] } });
+  });
+});
