@@ -16,7 +16,7 @@ export interface BenchPlane {
   stop(): Promise<void>;
 }
 
-export async function startBenchPlane(name: string, upstreamDaemonSetController: boolean, options: { kwokAnnotatedNodesOnly?: boolean } = {}): Promise<BenchPlane> {
+export async function startBenchPlane(name: string, upstreamDaemonSetController: boolean, options: { kwokAnnotatedNodesOnly?: boolean; nodeStartupGraceSeconds?: number } = {}): Promise<BenchPlane> {
   const plane = await startControlPlane({ name, upstreamDaemonSetController, log, ...options });
   try {
     await applyProjectManifests(plane);

@@ -39,6 +39,8 @@ export interface ControlPlaneOptions {
    * nodes stay as created, never Ready (default false: kwok simulates every node).
    */
   readonly kwokAnnotatedNodesOnly?: boolean;
+  /** node lifecycle's grace for a node that never reported status (kube-controller-manager's default: 60 s). */
+  readonly nodeStartupGraceSeconds?: number;
   /** Start processes detached, so they outlive this process (used by `npm run cluster:up`). */
   readonly detached?: boolean;
   /** Directory for data, PKI, kubeconfigs and logs (default: a new temporary directory). */
@@ -296,6 +298,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--use-service-account-credentials=false',
       '--kube-api-qps=200', '--kube-api-burst=400', '--concurrent-daemonset-syncs=2',
       '--node-monitor-period=2s', '--v=1',
+      ...(options.nodeStartupGraceSeconds === undefined ? [] : [`--node-startup-grace-period=${options.nodeStartupGraceSeconds}s`]),
     ]);
     const waits: Promise<void>[] = [
       waitFor('kube-controller-manager', async () => (await getStatus(`https://127.0.0.1:${kcmPort}`, '/healthz', pki, true)) === 200, 60_000, kcm.logFile, kcm.proc),
