@@ -5,7 +5,7 @@
  * history.ts keeps them run after run.
  */
 import type { ConvergeRun } from './converge.js';
-import type { TrafficTotals } from './lib/kube.js';
+import { writesOf, type TrafficTotals } from './lib/kube.js';
 import type { NodeJoinRun } from './node-join.js';
 import type { AllResults, LoadPart } from './results.js';
 
@@ -91,11 +91,11 @@ export function goalRows(r: AllResults): GoalRow[] {
   {
     const jc = r.joinCost;
     const sizes = jc?.sizes ?? [];
-    const per = (s: (typeof sizes)[number]): { requests: number; bytes: number; total: number; t: TrafficTotals; n: number } | null => {
+    const per = (s: (typeof sizes)[number]): { requests: number; writes: number; bytes: number; total: number; t: TrafficTotals; n: number } | null => {
       const t = s.run.traffic;
       if (!t) return null;
       const n = t.joins * t.daemonSets;
-      return { requests: t.window.requests / n, bytes: t.window.decodedBytes / n, total: t.total.requests / n, t: t.window, n };
+      return { requests: t.window.requests / n, writes: writesOf(t.window) / n, bytes: t.window.decodedBytes / n, total: t.total.requests / n, t: t.window, n };
     };
     const small = sizes[0];
     const large = sizes.length > 1 ? sizes[sizes.length - 1] : undefined;
@@ -105,7 +105,7 @@ export function goalRows(r: AllResults): GoalRow[] {
       if (!s || !p) rows.push({ id, measure, goal: '≤ 4 requests', measured: '—', upstream: '', ratio: '', load: '', met: null, cause: notMeasured(r, 'bench/scale.ts', ['scale']) });
       else {
         const met = p.requests <= 4;
-        rows.push({ id, measure, goal: '≤ 4 requests', measured: `${+p.requests.toFixed(1)} / ${kb(p.bytes)} (until idle: ${+p.total.toFixed(1)} requests)`, upstream: '', ratio: '',
+        rows.push({ id, measure, goal: '≤ 4 requests', measured: `${+p.requests.toFixed(1)} (${+p.writes.toFixed(1)} writes) / ${kb(p.bytes)}; until idle ${+p.total.toFixed(1)} requests`, upstream: '', ratio: '',
           load: loadOf(r, 'joinCost'), met, cause: met ? '' : `most bytes: ${topRequests(p.t, p.n)}` });
       }
     }
