@@ -105,7 +105,7 @@ export function goalRows(r: AllResults): GoalRow[] {
       if (!s || !p) rows.push({ id, measure, goal: '≤ 4 requests', measured: '—', upstream: '', ratio: '', load: '', met: null, cause: notMeasured(r, 'bench/scale.ts', ['scale']) });
       else {
         const met = p.requests <= 4;
-        rows.push({ id, measure, goal: '≤ 4 requests', measured: `${+p.requests.toFixed(1)} (${+p.writes.toFixed(1)} writes) / ${kb(p.bytes)}; until idle ${+p.total.toFixed(1)} requests`, upstream: '', ratio: '',
+        rows.push({ id, measure, goal: '≤ 4 requests', measured: `${+p.requests.toFixed(1)} (${+p.writes.toFixed(1)} write${p.writes === 1 ? '' : 's'}) / ${kb(p.bytes)}; until idle ${+p.total.toFixed(1)} requests`, upstream: '', ratio: '',
           load: loadOf(r, 'joinCost'), met, cause: met ? '' : `most bytes: ${topRequests(p.t, p.n)}` });
       }
     }
