@@ -16,6 +16,7 @@
  *   npx tsx bench/converged-reconcile.ts [--sizes 1000,5000] [--window 10] [--quick]
  */
 import { fileURLToPath } from 'node:url';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { KubeCluster } from '../lib/adapters/kube/kube-cluster.js';
 import { createReconciler } from '../lib/app/reconcile-key.js';
 import { log, parseFlags, sleep } from './lib/args.js';
@@ -26,8 +27,12 @@ import { rawGet } from './lib/raw.js';
 import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless } from './lib/workload.js';
 
 export interface ConvergedPass {
-  /** client-node as the controller uses it, or the shared-dispatcher prototype. */
-  readonly client: 'default' | 'shared-dispatcher';
+  /**
+   * `default`: the adapter as the controller builds it (lib/adapters/kube/clients.ts: one HTTP/2
+   * connection per KubeConfig); `client-node-fetch`: the same adapter over API objects from
+   * `KubeConfig.makeApiClient` (client-node 2.0.1's own transport: a new connection per call).
+   */
+  readonly client: 'default' | 'client-node-fetch';
   readonly connections: number;
   readonly reads: number;
   readonly writes: number;
@@ -122,9 +127,10 @@ async function measureSize(plane: Awaited<ReturnType<typeof startBenchPlane>>, n
   const traffic = new ApiTraffic(plane.plane.server);
   const passes: ConvergedPass[] = [];
   try {
-    for (const client of ['default', 'shared-dispatcher'] as const) {
-      const k = client === 'default' ? kc : benchKubeConfig(plane.plane.controllerKubeconfig, { shareDispatcher: true });
-      const reconcile = createReconciler({ cluster: new KubeCluster(k, { managedResource: 'native' }), planOptions: { placement: 'affinity' } });
+    for (const client of ['default', 'client-node-fetch'] as const) {
+      const k = plainKubeConfig(plane.plane.controllerKubeconfig);
+      const clients = client === 'default' ? undefined : { core: k.makeApiClient(CoreV1Api), apps: k.makeApiClient(AppsV1Api), custom: k.makeApiClient(CustomObjectsApi) };
+      const reconcile = createReconciler({ cluster: new KubeCluster(k, { managedResource: 'native' }, clients), planOptions: { placement: 'affinity' } });
       for (let i = 0; i < 3; i += 1) {
         traffic.reset();
         const t0 = performance.now();

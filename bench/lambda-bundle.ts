@@ -1,7 +1,8 @@
 /**
  * Lambda bundles: each handler bundled with esbuild exactly as the CDK stack bundles it
- * (infra/constructs/controller-function.ts + defaults.ts: ESM, node24, minified, source map,
- * createRequire banner, mainFields module,main, the AWS SDK bundled), its size, what dominates it
+ * (infra/constructs/controller-function.ts + defaults.ts: ESM, node24, minified with class names
+ * kept, source map, createRequire banner, mainFields module,main, the AWS SDK bundled, undici
+ * aliased to lib/adapters/kube/undici-absent.ts), its size, what dominates it
  * (metafile), and its cold init: a fresh Node process that imports the bundle and makes the first
  * invocation — which builds the composition root from `process.env` (dummy EKS values, no
  * network: nothing is sent for an empty SQS batch, an unauthenticated webhook request, and the
@@ -17,7 +18,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { ESBUILD_TARGET, ESM_REQUIRE_BANNER } from '../infra/constructs/defaults.js';
+import { ESBUILD_ALIAS, ESBUILD_TARGET, ESM_REQUIRE_BANNER } from '../infra/constructs/defaults.js';
 import { parseFlags, percentile } from './lib/args.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +45,7 @@ export const STACK_OPTIONS: BuildOptions = {
   sourcemap: true,
   banner: { js: ESM_REQUIRE_BANNER },
   mainFields: ['module', 'main'],
+  alias: { ...ESBUILD_ALIAS },
   external: [],
   logLevel: 'warning',
 };
@@ -54,8 +56,8 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'no-sourcemap', description: 'as the stack, without the source map file', options: { sourcemap: false } },
 ];
 
-/** The heaviest dependencies, measured one by one. */
-export const PACKAGES = ['@kubernetes/client-node', 'undici', 'zod', '@aws-sdk/client-sqs', '@aws-sdk/client-secrets-manager', '@aws-lambda-powertools/tracer', '@aws-lambda-powertools/logger', '@middy/core'] as const;
+/** The heaviest dependencies, measured one by one (with the stack's options: undici is aliased away, see ESBUILD_ALIAS). */
+export const PACKAGES = ['@kubernetes/client-node', 'zod', '@aws-sdk/client-sqs', '@aws-sdk/client-secrets-manager', '@aws-lambda-powertools/tracer', '@aws-lambda-powertools/logger', '@middy/core'] as const;
 
 export interface BundleMeasure {
   readonly handler: HandlerName;

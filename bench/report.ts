@@ -129,7 +129,7 @@ export function renderMarkdown(r: AllResults, history: readonly HistoryEntry[] =
     out.push('');
   }
   if (cr) {
-    out.push('## Converged reconcile', '', 'Client `default` = client-node as the controller uses it; `shared-dispatcher` = prototype reusing one undici dispatcher (client-node 2.0.1 opens a new connection per call).', '',
+    out.push('## Converged reconcile', '', 'Client `default` = the adapter as the controller builds it (one HTTP/2 connection per KubeConfig); `client-node-fetch` = the same adapter over `KubeConfig.makeApiClient` API objects (client-node 2.0.1 opens a new connection per call).', '',
       '| nodes | client | pass | reads | writes | requests | new connections | bytes decoded | bytes on the wire | time |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const s of cr.sizes) {
       s.passes.forEach((p, i) => out.push(`| ${s.nodes} | ${p.client} | ${(i % 3) + 1} | ${p.reads} | ${p.writes} | ${p.requests} | ${p.connections} | ${mbs(p.decodedBytes)} | ${mbs(p.wireBytes)} | ${ms(p.ms)} |`));

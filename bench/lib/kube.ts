@@ -3,12 +3,15 @@
  * - `benchKubeConfig`: a KubeConfig whose API calls pass a token bucket with the same QPS/burst as
  *   the planes' kube-controller-manager (`--kube-api-qps=200 --kube-api-burst=400`), so daemonless,
  *   the floor client and the upstream controller are held to the same client rate limit;
- * - `ApiTraffic`: counts requests and response body bytes (on the wire and decoded) of every undici
- *   request to one API server, through undici's diagnostics channels (no change to the client).
+ * - `ApiTraffic`: counts requests, new connections and response body bytes (on the wire and
+ *   decoded) to one API server: the controller's adapter (lib/adapters/kube/h2-transport.ts) through
+ *   its diagnostics channels, and any undici request (client-node's own transport: watches, the
+ *   floor client) through undici's (no change to the clients).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { KubeConfig } from '@kubernetes/client-node';
+import { CONNECT_CHANNEL, REQUEST_CHANNEL, type RequestMessage } from '../../lib/adapters/kube/h2-transport.js';
 
 /** The planes' kube-controller-manager client limits (lib/local-plane/control-plane.ts). */
 export const KCM_QPS = 200;
@@ -50,33 +53,28 @@ export class TokenBucket {
 export interface BenchKubeConfigOptions {
   /** Token bucket for every API call (watches included); null = unlimited. */
   readonly limiter?: TokenBucket | null;
-  /**
-   * Prototype: reuse one undici dispatcher for every request. client-node 2.0.1 builds a new
-   * undici Agent (so a new TCP+TLS connection) for each API call in applySecurityAuthentication.
-   */
-  readonly shareDispatcher?: boolean;
 }
 
-/** A KubeConfig loaded from a file whose API calls wait for the limiter first. */
+/**
+ * A KubeConfig loaded from a file whose API calls wait for the limiter first. Each request asks
+ * the KubeConfig for its credentials exactly once: client-node's own transport through
+ * `applySecurityAuthentication`, the controller's adapter through `applyToHTTPSOptions`.
+ */
 export function benchKubeConfig(path: string, options: BenchKubeConfigOptions = {}): KubeConfig {
   const limiter = options.limiter ?? null;
-  const share = options.shareDispatcher === true;
   class LimitedKubeConfig extends KubeConfig {
-
     override async applySecurityAuthentication(context: Parameters<KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
       if (limiter !== null) await limiter.take();
       return super.applySecurityAuthentication(context);
     }
+
+    override async applyToHTTPSOptions(opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0]): Promise<void> {
+      if (limiter !== null) await limiter.take();
+      return super.applyToHTTPSOptions(opts);
+    }
   }
   const kc = new LimitedKubeConfig();
   kc.loadFromFile(path);
-  if (share) {
-    // createDispatcher is private in the typings; the prototype memoizes it on the instance.
-    const target = kc as unknown as { createDispatcher: (...args: unknown[]) => unknown };
-    const original = target.createDispatcher.bind(kc);
-    let shared: unknown;
-    target.createDispatcher = (...args: unknown[]) => (shared ??= original(...args));
-  }
   return kc;
 }
 
@@ -145,6 +143,8 @@ export class ApiTraffic {
   private readonly onChunk: (msg: unknown) => void;
   private readonly onTrailers: (msg: unknown) => void;
   private readonly onConnected: (msg: unknown) => void;
+  private readonly onAdapterRequest: (msg: unknown) => void;
+  private readonly onAdapterConnect: (msg: unknown) => void;
 
   /** `exclude(method, pathWithQuery)`: requests not to count (e.g. watches, or the benchmark's own calls). */
   constructor(readonly origin: string, options: { exclude?: (method: string, path: string) => boolean } = {}) {
@@ -207,6 +207,25 @@ export class ApiTraffic {
       const h = `${connectParams.hostname ?? ''}:${connectParams.port ?? ''}`;
       if (h === host || connectParams.host === host) this.totals.connections += 1;
     };
+    this.onAdapterRequest = (msg) => {
+      const m = msg as RequestMessage;
+      if (new URL(m.origin).host !== host || exclude(m.method, m.path)) return;
+      const [path = '', query = ''] = m.path.split('?');
+      const key = `${m.method} ${normalizePath(path)}`;
+      this.totals.requests += 1;
+      this.totals.wireBytes += m.wireBytes;
+      this.totals.decodedBytes += m.decodedBytes;
+      const row = (this.totals.byRequest[key] ??= { count: 0, lists: 0, wireBytes: 0, decodedBytes: 0 });
+      row.count += 1;
+      if (m.method === 'GET' && !/(^|&)continue=/.test(query)) row.lists = (row.lists ?? 0) + 1;
+      row.wireBytes += m.wireBytes;
+      row.decodedBytes += m.decodedBytes;
+    };
+    this.onAdapterConnect = (msg) => {
+      if (new URL((msg as { origin: string }).origin).host === host) this.totals.connections += 1;
+    };
+    subscribe(REQUEST_CHANNEL, this.onAdapterRequest);
+    subscribe(CONNECT_CHANNEL, this.onAdapterConnect);
     subscribe('undici:client:connected', this.onConnected);
     subscribe('undici:request:headers', this.onHeaders);
     subscribe('undici:request:bodyChunkReceived', this.onChunk);
@@ -222,6 +241,8 @@ export class ApiTraffic {
   }
 
   close(): void {
+    unsubscribe(REQUEST_CHANNEL, this.onAdapterRequest);
+    unsubscribe(CONNECT_CHANNEL, this.onAdapterConnect);
     unsubscribe('undici:client:connected', this.onConnected);
     unsubscribe('undici:request:headers', this.onHeaders);
     unsubscribe('undici:request:bodyChunkReceived', this.onChunk);

@@ -51,6 +51,8 @@ describe('cdk synth (offline, real esbuild bundling)', () => {
       expect(code.startsWith("import { createRequire as __daemonlessCreateRequire } from 'node:module';")).toBe(true);
       // Minified, yet errors keep their class names in the logs (esbuild keepNames).
       expect(code).toContain('"TransientError"');
+      // client-node's undici transport is left out (ESBUILD_ALIAS): none of undici's HTTP parsers.
+      expect(code).not.toContain('llhttp');
       // The bundle loads as ESM on this Node (the runtime's major) and exports the handler.
       const loaded = spawnSync(process.execPath, ['--input-type=module', '-e',
         `const m = await import(${JSON.stringify(join(out, asset, 'index.mjs'))}); console.log(typeof m.handler);`], {

@@ -1,30 +1,42 @@
 /**
- * The Kubernetes adapter keeps one connection per KubeConfig (lib/adapters/kube/shared-connection.ts),
- * against the real kube-apiserver: new TLS connections to the API server are counted through
- * undici's `undici:client:connected` diagnostics channel while the adapter makes its calls —
- * concurrent ones included — with client certificates, and with bearer tokens that change between
- * calls as the EKS authenticator's do.
+ * The Kubernetes adapter keeps one connection per KubeConfig (lib/adapters/kube/h2-transport.ts),
+ * against the real kube-apiserver: new connections to the API server are counted — the adapter's
+ * own (its CONNECT_CHANNEL) and any undici opens (`undici:client:connected`) — while the adapter
+ * makes its calls, concurrent ones included, with client certificates (also rotated), and with
+ * bearer tokens that change between calls as the EKS authenticator's do.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKubeConfig } from '../../lib/adapters/credentials/kube-config.js';
 import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
-import { sharedConnectionStats } from '../../lib/adapters/kube/shared-connection.js';
-import { createNamespace, deleteNamespace, kubectl, plane } from './helpers.js';
+import { transportOf } from '../../lib/adapters/kube/clients.js';
+import { CONNECT_CHANNEL } from '../../lib/adapters/kube/h2-transport.js';
+import { core, createNamespace, deleteNamespace, kubectl, plane } from './helpers.js';
 
 const NS = 'kube-connection';
+const NODE = `${NS}-node`;
 
-/** New connections to the API server opened by undici (any dispatcher) from now on. */
+/** New connections to the API server from now on: the adapter's, and any undici opens. */
 function connectionCounter(): { count: () => number; close: () => void } {
   const api = new URL(plane.server);
   let n = 0;
-  const onConnected = (msg: unknown): void => {
+  const onUndici = (msg: unknown): void => {
     const { connectParams } = msg as { connectParams: { hostname?: string; port?: string | number } };
     if (connectParams.hostname === api.hostname && String(connectParams.port) === api.port) n += 1;
   };
-  subscribe('undici:client:connected', onConnected);
-  return { count: () => n, close: () => unsubscribe('undici:client:connected', onConnected) };
+  const onAdapter = (msg: unknown): void => {
+    if ((msg as { origin: string }).origin === api.origin) n += 1;
+  };
+  subscribe('undici:client:connected', onUndici);
+  subscribe(CONNECT_CHANNEL, onAdapter);
+  return {
+    count: () => n,
+    close: () => {
+      unsubscribe('undici:client:connected', onUndici);
+      unsubscribe(CONNECT_CHANNEL, onAdapter);
+    },
+  };
 }
 
 /** The adapter's calls of a converged pass, three of them concurrent, then again on a session. */
@@ -48,6 +60,7 @@ describe('one connection per KubeConfig', () => {
 
   beforeAll(async () => {
     await createNamespace(NS);
+    await core.createNode({ body: { metadata: { name: NODE, labels: { suite: NS } } } });
     // Two service accounts: `reader` may read what a pass reads, `nobody` may read nothing.
     await kubectl(['create', 'serviceaccount', 'reader', '-n', NS]);
     await kubectl(['create', 'serviceaccount', 'nobody', '-n', NS]);
@@ -61,11 +74,13 @@ describe('one connection per KubeConfig', () => {
   afterAll(async () => {
     await kubectl(['delete', 'clusterrolebinding', `${NS}-reader`, `${NS}-nodes`, '--ignore-not-found'], undefined, true);
     await kubectl(['delete', 'clusterrole', `${NS}-nodes`, '--ignore-not-found'], undefined, true);
+    await core.deleteNode({ name: NODE }).catch(() => undefined);
     await deleteNamespace(NS);
   });
 
   it('client certificates: every call of the adapter, concurrent ones included, on one connection', async () => {
     const kc = controllerConfig();
+    const pod = await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } });
     const counter = connectionCounter();
     try {
       const cluster = new KubeCluster(kc);
@@ -74,7 +89,22 @@ describe('one connection per KubeConfig', () => {
       expect(counter.count()).toBe(1);
       await pass(cluster);
       expect(counter.count()).toBe(1);
-      expect(sharedConnectionStats(kc)).toEqual({ dispatchers: 1 });
+      expect(transportOf(kc).connections).toBe(1);
+      // The node-scoped reads: one node by name, its pods by field selector.
+      const name = NODE;
+      expect((await cluster.getNode(name))?.metadata?.labels?.suite).toBe(NS);
+      expect(await cluster.getNode('absent')).toBeNull();
+      expect((await cluster.listPods(NS, undefined, `spec.nodeName=${name}`)).complete).toBe(true);
+      // Deletes send their options as a body: a wrong UID precondition keeps the pod, the right one deletes it.
+      expect(await cluster.deletePod(NS, 'p', 'not-its-uid')).toBe('already-done');
+      const kept = (await cluster.listPods(NS, undefined, 'metadata.name=p')).items;
+      expect(kept.map((p) => [p.metadata?.uid, p.metadata?.deletionTimestamp])).toEqual([[pod.metadata?.uid, undefined]]);
+      expect(await cluster.deletePod(NS, 'p', pod.metadata?.uid)).toBe('done');
+      expect(await cluster.deleteRevision(NS, 'absent', 'uid-1')).toBe('already-done');
+      expect(counter.count()).toBe(1);
+      // Another adapter over the same KubeConfig shares the connection.
+      await new KubeCluster(kc, { managedResource: 'crd' }).listNodes();
+      expect(counter.count()).toBe(1);
     } finally {
       counter.close();
     }
@@ -87,7 +117,29 @@ describe('one connection per KubeConfig', () => {
       const cluster = new KubeCluster(kc, {}, { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) });
       const reads = await pass(cluster);
       expect(counter.count()).toBe(reads);
-      expect(sharedConnectionStats(kc)).toBeNull();
+    } finally {
+      counter.close();
+    }
+  });
+
+  it('a rotated client certificate gets a new connection; the calls go on', async () => {
+    const kc = controllerConfig();
+    const admin = new KubeConfig();
+    admin.loadFromFile(plane.adminKubeconfig);
+    const counter = connectionCounter();
+    try {
+      const cluster = new KubeCluster(kc);
+      await cluster.listNodes();
+      await cluster.listNodes();
+      expect(counter.count()).toBe(1);
+      const user = kc.getCurrentUser();
+      const next = admin.getCurrentUser();
+      expect(user?.certData).toBeDefined();
+      expect(next?.certData).not.toBe(user?.certData);
+      Object.assign(user ?? {}, { certData: next?.certData, keyData: next?.keyData });
+      await Promise.all([cluster.listNodes(), cluster.listDaemonSets()]);
+      await cluster.listNodes();
+      expect(counter.count()).toBe(2);
     } finally {
       counter.close();
     }

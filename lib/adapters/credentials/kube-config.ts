@@ -7,7 +7,9 @@
  * - `kubeconfig`: a kubeconfig file (or the default loading rules).
  * Tokens and secret contents are never logged.
  */
-import { KubeConfig, type User } from '@kubernetes/client-node';
+import type { User } from '@kubernetes/client-node';
+// A deep path: a Lambda bundle carries client-node's KubeConfig, not every API the package exports.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import * as z from 'zod';
 import type { ClusterAuth } from '../../config.js';
 import { TerminalError } from '../../app/errors.js';

@@ -7,23 +7,24 @@
  * never be computed from a view older than the controller's own last writes (spec IMPL-1). Since
  * Kubernetes 1.31 the API server serves consistent lists from its watch cache, so this is cheap.
  */
-import {
+import type {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  type KubeConfig,
-  type V1ControllerRevision,
-  type V1DaemonSet,
-  type V1DaemonSetStatus,
-  type V1Node,
-  type V1Pod,
-  PatchStrategy,
-  setHeaderOptions,
+  KubeConfig,
+  V1ControllerRevision,
+  V1DaemonSet,
+  V1DaemonSetStatus,
+  V1Node,
+  V1Pod,
 } from '@kubernetes/client-node';
+// Deep paths: a Lambda bundle carries only what the adapter uses of client-node (clients.ts).
+import { setHeaderOptions } from '@kubernetes/client-node/dist/middleware.js';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 import type { ApiCounters, ClusterApi, ClusterEvent, InvolvedObject, ListResult, PatchKind, WriteOutcome } from '../../app/cluster-api.js';
 import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, type ManagedResource } from '../../core/managed-resource.js';
 import { isAlreadyExists, isConflict, isGone, isNamespaceTerminating, isNotFound, toClusterError } from './kube-errors.js';
-import { shareConnection } from './shared-connection.js';
+import { kubeClients } from './clients.js';
 
 export interface KubeClusterOptions {
   readonly managedResource?: ManagedResource;
@@ -67,11 +68,11 @@ export class KubeCluster implements ClusterApi {
     this.managedResource = options.managedResource ?? 'native';
     this.pageSize = options.pageSize ?? PAGE;
     this.component = options.component ?? 'daemonless';
-    // Clients built here share one keep-alive connection per KubeConfig (shared-connection.ts).
-    if (clients === undefined) shareConnection(kubeConfig);
-    this.core = clients?.core ?? kubeConfig.makeApiClient(CoreV1Api);
-    this.apps = clients?.apps ?? kubeConfig.makeApiClient(AppsV1Api);
-    this.custom = clients?.custom ?? kubeConfig.makeApiClient(CustomObjectsApi);
+    // Built here: one keep-alive connection per KubeConfig, client-node's generic object API (clients.ts).
+    const built = clients ?? kubeClients(kubeConfig);
+    this.core = built.core;
+    this.apps = built.apps;
+    this.custom = built.custom;
   }
 
   /** A view sharing the same clients with counters of its own (one per reconcile pass). */
