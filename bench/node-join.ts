@@ -124,8 +124,12 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
     for (let j = 0; j < o.joins; j += 1) {
       const name = nodeName(first + j);
       const podsOf = (): number[] => [...t.pods.values()].filter((p) => p.node === name).map((p) => p.firstSeen);
-      // Counting: each join starts from an idle controller, so its window holds only what the join caused.
-      if (traffic && dl) await dl.runner.idle(20_000).catch((e: unknown) => log(`node-join: daemonless not idle before join ${j}: ${String(e)}`));
+      // Counting: each join starts when the pods so far are Ready and the controller is idle, so its
+      // window holds only what the join caused (not the status passes of the join before).
+      if (traffic && dl) {
+        await t.until(() => t.counts().ready >= t.pods.size, 15_000, 'every daemon pod Ready').catch((e: unknown) => log(`node-join: before join ${j}: ${String(e)}`));
+        await dl.runner.idle(20_000).catch((e: unknown) => log(`node-join: daemonless not idle before join ${j}: ${String(e)}`));
+      }
       const before = traffic?.snapshot();
       const t0 = performance.now();
       await bp.core.createNode({ body: o.joiningNode?.(name) ?? nodeObject({ name }) });
