@@ -133,7 +133,8 @@ async function growTo(bp: BenchPlane, from: number, to: number, dl: Daemonless |
 /** Powertools as the handlers use them, silent (no log lines, no metrics output, no traces). */
 function quietObservability(): Observability {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  return { logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'bench' }), tracer: new Tracer({ enabled: false }) };
+  const logger = new Logger({ logLevel: 'SILENT' });
+  return { logger, metrics: new Metrics({ namespace: 'bench', logger }), tracer: new Tracer({ enabled: false }) };
 }
 
 const lambdaContext = (name: string): Context => ({
