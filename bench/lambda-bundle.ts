@@ -1,8 +1,9 @@
 /**
  * Lambda bundles: each handler bundled with esbuild exactly as the CDK stack bundles it
  * (infra/constructs/controller-function.ts + defaults.ts: ESM, node24, minified with class names
- * kept, source map, createRequire banner, mainFields module,main, the AWS SDK bundled, undici
- * aliased to lib/adapters/kube/undici-absent.ts), its size, what dominates it
+ * kept, a source map without the sources' text, createRequire banner, mainFields module,main, the
+ * AWS SDK bundled, the aliases of ESBUILD_ALIAS: undici left out, node:http through a CommonJS
+ * shim), its size, what dominates it
  * (metafile), and its cold init: a fresh Node process that imports the bundle and makes the first
  * invocation — which builds the composition root from `process.env` (dummy EKS values, no
  * network: nothing is sent for an empty SQS batch, an unauthenticated webhook request, and the
@@ -18,7 +19,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { ESBUILD_ALIAS, ESBUILD_TARGET, ESM_REQUIRE_BANNER } from '../infra/constructs/defaults.js';
+import { ESBUILD_ALIAS, ESBUILD_SOURCES_CONTENT, ESBUILD_TARGET, ESM_REQUIRE_BANNER } from '../infra/constructs/defaults.js';
 import { parseFlags, percentile } from './lib/args.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +44,7 @@ export const STACK_OPTIONS: BuildOptions = {
   minify: true,
   keepNames: true,
   sourcemap: true,
+  sourcesContent: ESBUILD_SOURCES_CONTENT,
   banner: { js: ESM_REQUIRE_BANNER },
   mainFields: ['module', 'main'],
   alias: { ...ESBUILD_ALIAS },

@@ -5,7 +5,7 @@ import { type CfnFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ARCHITECTURE, ESBUILD_ALIAS, ESBUILD_TARGET, ESM_REQUIRE_BANNER, RUNTIME } from './defaults.js';
+import { ARCHITECTURE, ESBUILD_ALIAS, ESBUILD_SOURCES_CONTENT, ESBUILD_TARGET, ESM_REQUIRE_BANNER, RUNTIME } from './defaults.js';
 
 export interface ControllerFunctionProps {
   /** Absolute path of the handler module (TypeScript). */
@@ -89,6 +89,7 @@ export class ControllerFunction extends Construct {
         keepNames: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: ESBUILD_SOURCES_CONTENT,
         // client-node's undici transport left out (defaults.ts).
         esbuildArgs: { '--alias': Object.entries(ESBUILD_ALIAS).map(([from, to]) => `${from}=${to}`) },
         // Pin the SDK the code was tested with instead of the runtime's.

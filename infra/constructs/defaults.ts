@@ -15,13 +15,25 @@ export const ARCHITECTURE = Architecture.ARM_64;
 /** esbuild target matching RUNTIME. */
 export const ESBUILD_TARGET = 'node24';
 /**
- * esbuild `alias` of the Lambda bundles: client-node's default transport (undici) is replaced by a
- * module that refuses to run (lib/adapters/kube/undici-absent.ts); the controller's Kubernetes API
- * objects use node:http2 (lib/adapters/kube/h2-transport.ts). Saves 0.75 MB per bundle.
+ * esbuild `alias` of the Lambda bundles:
+ * - client-node's default transport (undici) is replaced by a module that refuses to run
+ *   (lib/adapters/kube/undici-absent.ts); the controller's Kubernetes API objects use node:http2
+ *   (lib/adapters/kube/h2-transport.ts). Saves 0.75 MB per bundle;
+ * - `node:http` is loaded with `require` (shims/node-http.cjs), which spares the cold start the
+ *   load of Node's own undici that an ES module import of it triggers.
  */
+const NODE_HTTP = fileURLToPath(new URL('./shims/node-http.cjs', import.meta.url));
 export const ESBUILD_ALIAS: Readonly<Record<string, string>> = {
   undici: fileURLToPath(new URL('../../lib/adapters/kube/undici-absent.ts', import.meta.url)),
+  http: NODE_HTTP,
+  'node:http': NODE_HTTP,
 };
+/**
+ * Source maps without the sources' text (esbuild `sourcesContent`): stack traces map to files and
+ * lines all the same, and the map Node parses at start (`--enable-source-maps`) is 2 MB instead
+ * of 4.6 MB — about 25 ms less cold init for the reconcile function.
+ */
+export const ESBUILD_SOURCES_CONTENT = false;
 /**
  * ESM bundles need a real `require` for the CommonJS dependencies they contain (client-node's
  * transitive deps); without it they fail with `Dynamic require of "stream" is not supported`.

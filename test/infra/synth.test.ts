@@ -53,6 +53,12 @@ describe('cdk synth (offline, real esbuild bundling)', () => {
       expect(code).toContain('"TransientError"');
       // client-node's undici transport is left out (ESBUILD_ALIAS): none of undici's HTTP parsers.
       expect(code).not.toContain('llhttp');
+      // node:http comes through a CommonJS shim, not an ES module import (whose facade loads Node's undici).
+      expect(code).not.toMatch(/from\s*"(node:)?http"/);
+      // The source map maps positions; the sources' text is left out (ESBUILD_SOURCES_CONTENT).
+      const map = JSON.parse(readFileSync(join(out, asset, 'index.mjs.map'), 'utf8')) as { mappings: string; sourcesContent?: unknown };
+      expect(map.mappings.length).toBeGreaterThan(0);
+      expect(map.sourcesContent).toBeUndefined();
       // The bundle loads as ESM on this Node (the runtime's major) and exports the handler.
       const loaded = spawnSync(process.execPath, ['--input-type=module', '-e',
         `const m = await import(${JSON.stringify(join(out, asset, 'index.mjs'))}); console.log(typeof m.handler);`], {
