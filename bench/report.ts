@@ -109,12 +109,12 @@ export function renderMarkdown(r: AllResults, history: readonly HistoryEntry[] =
     out.push(`## Cost of a node join: ${jc.joins} joins with ${jc.daemonSets} DaemonSets at each size`, '',
       'On a plane where kwok simulates only a few nodes: the others exist, NotReady and tainted (no daemon pod belongs on them, nothing heartbeats them), and every LIST of nodes carries them. ' +
       'The controller is idle before each join; its requests and response bytes (decoded JSON) are counted from the node\'s create until its daemon pods exist (the window), and until it is idle again (total). Watches (the local runner\'s event source) are not counted.', '',
-      '| nodes (simulated) | requests per join per DaemonSet: window / total | bytes: window / total | eligible → pod p50 / p99 | create → pod p50 | missing pods | where the window\'s bytes go (per join per DaemonSet) |',
-      '| --- | --- | --- | --- | --- | --- | --- |');
+      '| nodes (simulated) | requests per join per DaemonSet: window / total | bytes: window / total | eligible → pod p50 / p99 | create → pod p50 | missing pods | where the window\'s bytes go (per join per DaemonSet) | adding the nodes before: time, peak queued messages, reconciles |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const s of jc.sizes) {
       const t = s.run.traffic;
       const n = t ? t.joins * t.daemonSets : 1;
-      out.push(`| ${s.nodes} (${s.simulatedNodes}) | ${t ? `${+(t.window.requests / n).toFixed(1)} / ${+(t.total.requests / n).toFixed(1)}` : '—'} | ${t ? `${mbs(t.window.decodedBytes / n)} / ${mbs(t.total.decodedBytes / n)}` : '—'} | ${ms(s.run.eligibleToPod.p50Ms)} / ${ms(s.run.eligibleToPod.p99Ms)} | ${ms(s.run.createToPod.p50Ms)} | ${s.run.missing} | ${t ? topRequests(t.window, n, 5) : ''} |`);
+      out.push(`| ${s.nodes} (${s.simulatedNodes}) | ${t ? `${+(t.window.requests / n).toFixed(1)} / ${+(t.total.requests / n).toFixed(1)}` : '—'} | ${t ? `${mbs(t.window.decodedBytes / n)} / ${mbs(t.total.decodedBytes / n)}` : '—'} | ${ms(s.run.eligibleToPod.p50Ms)} / ${ms(s.run.eligibleToPod.p99Ms)} | ${ms(s.run.createToPod.p50Ms)} | ${s.run.missing} | ${t ? topRequests(t.window, n, 5) : ''} | ${s.growth ? `${s.growth.nodesAdded} nodes: ${s.growth.seconds} s, ${s.growth.peakQueued}, ${s.growth.reconciles}` : ''} |`);
     }
     out.push('');
   }

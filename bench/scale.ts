@@ -43,6 +43,16 @@ export interface JoinCostSize {
   /** Of those, simulated (Ready) nodes, each running the DaemonSets' pods. */
   readonly simulatedNodes: number;
   readonly run: NodeJoinRun;
+  /** Adding the nodes nobody simulates before the joins: until node lifecycle marked them and the controller was idle again. */
+  readonly growth?: Growth;
+}
+
+export interface Growth {
+  readonly nodesAdded: number;
+  readonly seconds: number;
+  /** The most messages waiting in the controller's queue meanwhile, and the reconcile passes started. */
+  readonly peakQueued: number;
+  readonly reconciles: number;
 }
 
 export interface JoinCostResult {
@@ -107,9 +117,15 @@ const hasReadyCondition = (n: V1Node): boolean => n.status?.conditions?.some((c)
  * marked every one of them (Ready Unknown, after its startup grace period) and the controller
  * has handled those node updates, so the measurement that follows sees a quiet cluster.
  */
-async function growTo(bp: BenchPlane, from: number, to: number, dl: Daemonless | null): Promise<void> {
-  if (to <= from) return;
+async function growTo(bp: BenchPlane, from: number, to: number, dl: Daemonless | null): Promise<Growth | undefined> {
+  if (to <= from) return undefined;
   const t0 = Date.now();
+  const startedBefore = dl?.started() ?? 0;
+  let peakQueued = 0;
+  const sampler = setInterval(() => {
+    const d = dl?.runner.fifo?.depth();
+    if (d) peakQueued = Math.max(peakQueued, d.visible + d.inFlight + d.delayed);
+  }, 250);
   await addNodes(bp, from, to, (i) => ({ name: nodeName(i), simulated: false, taints: [NOT_SIMULATED] }), { waitReady: false });
   const core = plainKubeConfig(bp.plane.adminKubeconfig).makeApiClient(CoreV1Api);
   const deadline = Date.now() + 240_000;
@@ -126,8 +142,11 @@ async function growTo(bp: BenchPlane, from: number, to: number, dl: Daemonless |
     await sleep(2000);
   }
   await sleep(3000);
-  await dl?.runner.idle(180_000).catch((e: unknown) => log(`scale: daemonless not idle after the nodes were marked: ${String(e)}`));
-  log(`[plane ${bp.plane.name}] ${to} nodes (${to - from} not simulated, marked by node lifecycle) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await dl?.runner.idle(300_000).catch((e: unknown) => log(`scale: daemonless not idle after the nodes were marked: ${String(e)}`));
+  clearInterval(sampler);
+  const growth = { nodesAdded: to - from, seconds: Math.round((Date.now() - t0) / 1000), peakQueued, reconciles: (dl?.started() ?? 0) - startedBefore };
+  log(`[plane ${bp.plane.name}] ${to} nodes (${to - from} not simulated, marked by node lifecycle) in ${growth.seconds} s; peak queue ${peakQueued}, ${growth.reconciles} reconciles`);
+  return growth;
 }
 
 /** Powertools as the handlers use them, silent (no log lines, no metrics output, no traces). */
@@ -214,13 +233,13 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     let joined = 0;
     const joinSizes: JoinCostSize[] = [];
     for (const n of sizes) {
-      await growTo(bp, have, n - joined, dl);
+      const growth = await growTo(bp, have, n - joined, dl);
       have = n - joined;
       const run = await joinPhase(bp, {
         baseNodes: n, eligibleBaseNodes: o.simulated + joined, daemonSets: o.daemonSets, joins: o.joins, perJoinTimeoutMs: 20_000,
         countTraffic: true, firstJoinIndex: JOIN_INDEX + joined,
       }, joinSizes.length === 0 ? 0 : o.daemonSets, dl);
-      joinSizes.push({ nodes: n, simulatedNodes: o.simulated + joined, run });
+      joinSizes.push({ nodes: n, simulatedNodes: o.simulated + joined, run, ...(growth ? { growth } : {}) });
       joined += o.joins;
       const w = run.traffic?.window;
       if (w) log(`scale: joins at ${n} nodes: ${(w.requests / (o.joins * o.daemonSets)).toFixed(1)} requests, ${mb(w.decodedBytes / (o.joins * o.daemonSets))} MB decoded per join per DaemonSet`);

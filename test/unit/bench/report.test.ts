@@ -82,6 +82,7 @@ describe('report', () => {
     expect(md).toMatch(/\| measure \| this run \(full, abc1234\) \| 2026-11-28 full, 100 nodes \(6c28302\) \|/);
     for (const f of ['node-join.svg', 'converge.svg', 'rolling-update.svg']) expect(md).toContain(`](${f})`);
     expect(md).toContain('## Cost of a node join');
+    expect(md).toContain('| 3992 nodes: 200 s, 13694, 0 |');
     expect(md).toContain('## Resync: 20 converged DaemonSets at 5000 nodes');
     expect(md).toContain('| floor (bare client, same budget) | 9000 ms |');
     expect(md).toContain('| daemonless (nodeName, plane of its own) |');
