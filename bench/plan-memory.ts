@@ -10,7 +10,8 @@
  * `--root` measures the command of another checkout (for a before/after comparison).
  *
  * Prints, per format: input bytes, peak RSS of the process (getrusage maxRSS), the peak RSS of the
- * same command on a one-node snapshot (the runtime's own share), and the ratios to the input size.
+ * same command on a one-node snapshot (the runtime's own share), the ratios to the input size, and
+ * the wall-clock and CPU seconds of the run.
  * Run it under the plane lock (it is a benchmark: it needs the machine's memory and CPU for itself).
  */
 import { spawn } from 'node:child_process';
@@ -144,9 +145,9 @@ function sized(format: 'yaml' | 'json', bytes: number): string {
   return text;
 }
 
-const RSS_HOOK = `data:text/javascript,${encodeURIComponent("import { writeSync } from 'node:fs'; process.on('exit', () => writeSync(2, `\\nmaxrss-kib=${process.resourceUsage().maxRSS}\\n`));")}`;
+const RSS_HOOK = `data:text/javascript,${encodeURIComponent("import { writeSync } from 'node:fs'; process.on('exit', () => { const u = process.resourceUsage(); writeSync(2, `\\nmaxrss-kib=${u.maxRSS} cpu-us=${u.userCPUTime + u.systemCPUTime}\\n`); });")}`;
 
-interface Run { readonly exitCode: number | null; readonly maxRssBytes: number; readonly stdoutBytes: number; readonly stderrTail: string; readonly seconds: number }
+interface Run { readonly exitCode: number | null; readonly maxRssBytes: number; readonly cpuSeconds: number; readonly stdoutBytes: number; readonly stderrTail: string; readonly seconds: number }
 
 function planProcess(root: string, file: string): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -158,8 +159,8 @@ function planProcess(root: string, file: string): Promise<Run> {
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
     child.on('error', reject);
     child.on('close', (exitCode) => {
-      const m = /maxrss-kib=(\d+)/.exec(stderr);
-      resolve({ exitCode, maxRssBytes: m ? Number(m[1]) * 1024 : NaN, stdoutBytes, stderrTail: stderr.replace(/maxrss-kib=\d+/, '').trim().split('\n').slice(-3).join(' | '), seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+      const m = /maxrss-kib=(\d+) cpu-us=(\d+)/.exec(stderr);
+      resolve({ exitCode, maxRssBytes: m ? Number(m[1]) * 1024 : NaN, cpuSeconds: m ? Number(m[2]) / 1e6 : NaN, stdoutBytes, stderrTail: stderr.replace(/maxrss-kib=\d+ cpu-us=\d+/, '').trim().split('\n').slice(-3).join(' | '), seconds: Number(process.hrtime.bigint() - started) / 1e9 });
     });
   });
 }
@@ -173,6 +174,8 @@ export interface PlanMemoryResult {
   readonly peakRssPerInputByte: number;
   readonly aboveBaselinePerInputByte: number;
   readonly seconds: number;
+  /** CPU time of the process (user + system): steadier than `seconds` on a shared machine. */
+  readonly cpuSeconds: number;
 }
 
 export async function runPlanMemory(mb: number, formats: readonly ('yaml' | 'json')[], root: string = ROOT): Promise<PlanMemoryResult[]> {
@@ -194,6 +197,7 @@ export async function runPlanMemory(mb: number, formats: readonly ('yaml' | 'jso
         peakRssPerInputByte: Number((run.maxRssBytes / inputBytes).toFixed(2)),
         aboveBaselinePerInputByte: Number(((run.maxRssBytes - baseline.maxRssBytes) / inputBytes).toFixed(2)),
         seconds: Number(run.seconds.toFixed(1)),
+        cpuSeconds: Number(run.cpuSeconds.toFixed(1)),
       });
       rmSync(file);
     }
@@ -210,7 +214,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
   for (const r of results) {
     console.log(`${r.format}: input ${(r.inputBytes / 1e6).toFixed(1)} MB, exit ${r.exitCode}, peak RSS ${mib(r.peakRssBytes)} = ${r.peakRssPerInputByte}× the input `
-      + `(runtime alone ${mib(r.baselineRssBytes)}; above it ${r.aboveBaselinePerInputByte}×), ${r.seconds} s`);
+      + `(runtime alone ${mib(r.baselineRssBytes)}; above it ${r.aboveBaselinePerInputByte}×), ${r.seconds} s (${r.cpuSeconds} s of CPU)`);
   }
   const out = flags.string('out', '');
   if (out !== '') {

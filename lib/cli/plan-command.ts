@@ -3,7 +3,7 @@
  */
 import { plan, type PlacementMode, type PlanOptions } from '../core/index.js';
 import { reportOf, type PlanReport } from './render.js';
-import { parseSnapshot, printable, snapshotsOf, SnapshotError, type SnapshotObjects } from './snapshot.js';
+import { parseSnapshot, printable, snapshotsOf, SnapshotError, type ByteSource, type SnapshotObjects } from './snapshot.js';
 
 /** Controller options accepted as flags (same defaults as the controller). */
 export interface PlanFlags {
@@ -58,6 +58,6 @@ export function planObjects(objects: SnapshotObjects, now: Date, options: PlanOp
 }
 
 /** Text in, report out (throws `SnapshotError` for unusable input). */
-export function planSnapshotText(text: string | Uint8Array, source: string, now: Date, options: PlanOptions): PlanReport {
+export function planSnapshotText(text: string | Uint8Array | ByteSource, source: string, now: Date, options: PlanOptions): PlanReport {
   return planObjects(parseSnapshot(text, source), now, options);
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { liveSnapshotNotSupported, runCli, type CliIo } from '../../../lib/cli/cli.js';
+import { liveSnapshotNotSupported, runCli, type CliIo, type SnapshotFile } from '../../../lib/cli/cli.js';
 import {
   ALIAS_BOMB_YAML, BOTH_BUDGETS_YAML, convergedSnapshot, EMPTY_SELECTOR_YAML, LABELS_STRING_YAML, NO_METADATA_YAML, NODE_WITHOUT_NAME_YAML, NOT_YAML,
   REVISION_NOT_JSON_YAML, TAINTS_NOT_A_LIST_YAML, VALID_YAML,
@@ -42,6 +42,33 @@ describe('runCli() in-process', () => {
     const r = fakeIo({}, VALID_YAML);
     expect(await runCli(['plan', '--file', '-', '--output', 'json', '--now', '2024-05-01T00:00:00Z'], r.io)).toBe(0);
     expect(JSON.parse(r.out.join('')).daemonSets).toHaveLength(1);
+  });
+
+  it('reads a file given piecewise (by position) and closes it, also when a read fails', async () => {
+    const bytes = Buffer.from(VALID_YAML);
+    const opened = (failAt: number): SnapshotFile & { closed: boolean } => ({
+      length: bytes.length,
+      closed: false,
+      readInto(into, position) {
+        if (position + into.length > failAt) throw new Error('EIO: i/o error, read\nsecond line');
+        into.set(bytes.subarray(position, position + into.length));
+      },
+      close() {
+        this.closed = true;
+      },
+    });
+    const whole = fakeIo({ 's.yaml': VALID_YAML });
+    expect(await runCli(['plan', '--file', 's.yaml'], whole.io)).toBe(0);
+    const good = opened(Infinity);
+    const r = fakeIo({});
+    expect(await runCli(['plan', '--file', 's.yaml'], { ...r.io, readFile: () => Promise.resolve(good) })).toBe(0);
+    expect(r.out).toEqual(whole.out);
+    expect(good.closed).toBe(true);
+    const bad = opened(bytes.length - 1);
+    const f = fakeIo({});
+    expect(await runCli(['plan', '--file', 's.yaml'], { ...f.io, readFile: () => Promise.resolve(bad) })).toBe(2);
+    expect([f.out, f.err]).toEqual([[], ['daemonless: s.yaml: cannot read: EIO: i/o error, read\n']]);
+    expect(bad.closed).toBe(true);
   });
 
   it.each([
@@ -107,6 +134,11 @@ describe('daemonless plan as a real process', () => {
     writeFileSync(p, text);
     return p;
   };
+  const writeBytes = (name: string, bytes: Uint8Array) => {
+    const p = join(dir, name);
+    writeFileSync(p, bytes);
+    return p;
+  };
   const run = (args: string[], input?: string) =>
     spawnSync('node_modules/.bin/tsx', ['lib/cli/main.ts', 'plan', ...args], { encoding: 'utf8', input, timeout: 60_000 });
 
@@ -125,6 +157,8 @@ describe('daemonless plan as a real process', () => {
     ['empty selector', () => run(['--file', write('empty.yaml', EMPTY_SELECTOR_YAML)]), /DaemonSet default\/bad: spec\.selector: empty selector/],
     ['both budgets', () => run(['--file', write('both.yaml', BOTH_BUDGETS_YAML)]), /DaemonSet default\/both: .*maxSurge/],
     ['a YAML alias bomb', () => run(['--file', write('bomb.yaml', ALIAS_BOMB_YAML)]), /more than 100 YAML alias expansions/],
+    ['a binary file', () => run(['--file', writeBytes('bin.gz', Buffer.concat([Buffer.from('kind: List\n'.repeat(20000)), Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff])]))]), /^daemonless: \S+bin\.gz: not text \(it holds NUL bytes\)/],
+    ['a directory', () => { mkdirSync(join(dir, 'sub'), { recursive: true }); return run(['--file', join(dir, 'sub')]); }, /^daemonless: \S+sub: cannot read: EISDIR/],
     ['binary input on standard input', () => spawnSync('node_modules/.bin/tsx', ['lib/cli/main.ts', 'plan', '--file', '-'], { input: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0x1b, 0x5b]), encoding: 'utf8', timeout: 60_000 }), /^daemonless: standard input: not text/],
   ])('%s → exit 2 with one line on stderr and nothing on stdout', (_name, go, message) => {
     const r = go();

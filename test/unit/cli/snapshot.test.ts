@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNow, planOptionsOf, planSnapshotText } from '../../../lib/cli/plan-command.js';
 import { hasChanges, renderJson, renderTable } from '../../../lib/cli/render.js';
-import { parseSnapshot, SnapshotError, snapshotsOf } from '../../../lib/cli/snapshot.js';
+import { parseSnapshot, SnapshotError, snapshotsOf, type ByteSource } from '../../../lib/cli/snapshot.js';
 import { stringify } from 'yaml';
 import {
   ALIAS_BOMB_YAML, BOTH_BUDGETS_YAML, convergedSnapshot, ORPHAN_POD, DELETING_DS_JSON, EMPTY_SELECTOR_YAML, LABELS_STRING_YAML, NO_METADATA_YAML, NODE_JSON, NODE_WITHOUT_NAME_YAML, NOT_YAML,
@@ -114,6 +114,96 @@ describe('parseSnapshot()', () => {
     const objects = parseSnapshot(`${VALID_YAML}---\n${DELETING_DS_JSON}\n`, 's');
     expect(snapshotsOf(objects).map((s) => `${s.daemonSet.metadata?.namespace}/${s.daemonSet.metadata?.name}`)).toEqual(['default/nginx-ds', 'kube-system/gone']);
     expect(snapshotsOf(objects).every((s) => s.complete)).toBe(true);
+  });
+});
+
+/** A byte source over `bytes` that remembers the largest read (a whole-text parse reads everything at once). */
+function sourceOf(bytes: Uint8Array): ByteSource & { largestRead: number } {
+  return {
+    length: bytes.length,
+    largestRead: 0,
+    readInto(into, position) {
+      this.largestRead = Math.max(this.largestRead, into.length);
+      into.set(bytes.subarray(position, position + into.length));
+    },
+  };
+}
+
+describe('parseSnapshot() reading YAML piecewise', () => {
+  // Large enough that lines, items and characters cross the reader's 64 KiB windows.
+  const items = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0
+    ? { apiVersion: 'v1', kind: 'Node', metadata: { name: `n${i}`, annotations: { note: `ünïcødé € 😀 ${'x'.repeat(i % 7)}`.repeat(8) } }, spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] } }
+    : { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'ns', labels: { app: 'a' } }, spec: { nodeName: `n${i - 1}` }, status: { phase: 'Running' } }));
+  const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };
+
+  it('reads a List from a byte source one item at a time, exactly as its JSON reads', () => {
+    const bytes = Buffer.from(stringify(list, { lineWidth: 0, indentSeq: false }));
+    expect(bytes.length).toBeGreaterThan(3 * 65536);
+    const expected = parseSnapshot(JSON.stringify(list), 'json');
+    const source = sourceOf(bytes);
+    expect(parseSnapshot(source, 'file')).toEqual(expected);
+    expect(source.largestRead).toBeLessThan(bytes.length / 2);
+    expect(parseSnapshot(bytes, 'bytes')).toEqual(expected);
+    const crlf = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(bytes.toString('utf8').replace(/\n/g, '\r\n'))]);
+    expect(parseSnapshot(sourceOf(crlf), 'crlf with a byte order mark')).toEqual(expected);
+  });
+
+  it('refuses NUL and non-UTF-8 bytes anywhere in a byte source (NUL first), and accepts a character cut by a read window', () => {
+    const head = 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n\n  annotations:\n    a: "';
+    const text = `${head}${'x'.repeat(65535 - Buffer.byteLength(head))}€ and more"\n`;
+    const bytes = Buffer.from(text);
+    expect(bytes.subarray(65535, 65538).toString('utf8')).toBe('€');
+    expect(parseSnapshot(sourceOf(bytes), 'in').nodes[0]?.metadata?.annotations?.['a']).toMatch(/x€ and more$/);
+    const bad = Buffer.from(bytes);
+    bad[70000 % bad.length] = 0xff;
+    expect((errorOf(() => parseSnapshot(sourceOf(bad), 'in')) as Error).message).toBe('in: not text (not valid UTF-8): want YAML or JSON');
+    const both = Buffer.concat([bad, Buffer.from('x'.repeat(70000)), Buffer.from([0])]);
+    expect((errorOf(() => parseSnapshot(sourceOf(both), 'in')) as Error).message).toBe('in: not text (it holds NUL bytes): want YAML or JSON');
+  });
+
+  it('numbers the documents of a stream read piecewise as a whole-text parse does', () => {
+    const stream = [
+      'apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n',
+      'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p1}, spec: {nodeName: n1}}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p2}\n',
+      '# only a comment\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n',
+    ];
+    const read = parseSnapshot(stream.join('---\n'), 's');
+    expect([read.nodes.map((n) => n.metadata?.name), read.pods.map((p) => p.metadata?.name)]).toEqual([['n1'], ['p1', 'p2']]);
+    // A directive makes the stream parse whole: the messages are the same.
+    for (const text of [stream.join('---\n'), `%YAML 1.2\n---\n${stream.join('---\n')}`]) {
+      expect((errorOf(() => parseSnapshot(`${text}---\napiVersion: v1\nkind: Node\nmetadata: {labels: {a: b}}\n`, 'in')) as Error).message).toBe('in: document 4 (Node) has no metadata.name');
+      expect((errorOf(() => parseSnapshot(text.replace('metadata: {name: p2}', 'metadata: {labels: {a: b}}'), 'in')) as Error).message).toBe('in: document 2.items[1] (Pod) has no metadata.name');
+    }
+  });
+
+  it('refuses an alias bomb in a List item of a later document, whatever follows it', () => {
+    const bomb = ALIAS_BOMB_YAML.replace(/^metadata:\n((?: {2}a\d.*\n)+)items:\n- (.*)$/m, (_m, anchors: string, item: string) => `items:\n- ${item.replace('bomb: *a8', `bomb: {${anchors.trim().split('\n').map((l) => l.trim()).join(', ')}}`)}`);
+    const text = `apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n${bomb}- {apiVersion: v1, kind: Node, metadata: {name: n2, labels: *undefined}}\n---\nkind: Node\n`;
+    expect((errorOf(() => parseSnapshot(text, 'in')) as Error).message).toMatch(/^in: document\.items\[0\]: more than 100 YAML alias expansions/);
+  });
+
+  it('keeps of Pods and Nodes only the fields a plan reads', () => {
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: { a: 'b' }, managedFields: [{ manager: 'kubelet' }] },
+      spec: { nodeName: 'n', affinity: { nodeAffinity: {} }, containers: [{ name: 'c', image: 'i' }], volumes: [] },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [], podIP: '10.0.0.1' },
+    };
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { taints: [], unschedulable: false, providerID: 'aws:///x' }, status: { conditions: [], capacity: { cpu: '2' }, images: [] } };
+    for (const text of [stringify({ apiVersion: 'v1', kind: 'List', items: [pod, node] }), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod, node] })]) {
+      const read = parseSnapshot(text, 's');
+      expect(read.pods).toEqual([{
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: { a: 'b' } },
+        spec: { nodeName: 'n', affinity: { nodeAffinity: {} } }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+      }]);
+      expect(read.nodes).toEqual([{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { taints: [], unschedulable: false }, status: { conditions: [] } }]);
+    }
+  });
+
+  it('reads a string that has no UTF-8 form (a lone surrogate) whole', () => {
+    const read = parseSnapshot('apiVersion: v1\nkind: Node\nmetadata:\n  name: n\n  annotations: {a: "x\ud800"}\n', 's');
+    expect(read.nodes[0]?.metadata?.annotations?.['a']).toBe('x\ud800');
   });
 });
 
