@@ -10,8 +10,8 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKubeConfig } from '../../lib/adapters/credentials/kube-config.js';
 import { KubeCluster } from '../../lib/adapters/kube/kube-cluster.js';
-import { transportOf } from '../../lib/adapters/kube/clients.js';
-import { CONNECT_CHANNEL } from '../../lib/adapters/kube/h2-transport.js';
+import { kubeClients, transportOf } from '../../lib/adapters/kube/clients.js';
+import { CONNECT_CHANNEL, IDLE_MS, KubeTransport } from '../../lib/adapters/kube/h2-transport.js';
 import { core, createNamespace, deleteNamespace, kubectl, plane } from './helpers.js';
 
 const NS = 'kube-connection';
@@ -119,6 +119,28 @@ describe('one connection per KubeConfig', () => {
       expect(counter.count()).toBe(reads);
     } finally {
       counter.close();
+    }
+  });
+
+  it('a connection idle for longer than IDLE_MS is not reused', async () => {
+    const kc = controllerConfig();
+    let now = 1_000_000;
+    const transport = new KubeTransport(kc, () => now);
+    const counter = connectionCounter();
+    try {
+      const cluster = new KubeCluster(kc, {}, kubeClients(kc, transport));
+      await cluster.listNodes();
+      now += IDLE_MS;
+      await cluster.listNodes();
+      expect(counter.count()).toBe(1);
+      now += IDLE_MS + 1;
+      await cluster.listNodes();
+      await cluster.listNodes();
+      expect(counter.count()).toBe(2);
+      expect(transport.connections).toBe(2);
+    } finally {
+      counter.close();
+      transport.close();
     }
   });
 
