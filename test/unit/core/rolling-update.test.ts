@@ -6,7 +6,7 @@ import { isPodAvailable } from '../../../lib/core/pod-state.js';
 import { at, T0 } from '../../builders/clock.js';
 import { daemonSet, type DaemonSetBuilder } from '../../builders/daemon-set.js';
 import { nodes } from '../../builders/node.js';
-import { converge, counts, markNotReady, markReady, podsByNode, statusLine, sync, updateDaemonSet, world, type World } from '../../builders/world.js';
+import { converge, counts, markNotReady, markReady, podNode, podsByNode, statusLine, sync, updateDaemonSet, world, type World } from '../../builders/world.js';
 
 /** The catalogue's set-up for E and F: the DS starts as OnDelete, converges, pods become Ready. */
 function rolledOut(k: number, ready = true): { w: World; ds: DaemonSetBuilder } {
@@ -249,5 +249,46 @@ describe('the same-pass view after manage (docs/rules.md, differences from upstr
     const p = sync(w, at(1)).plan;
     // node-2's Succeeded pod is deleted (FAIL-4) and not yet replaced: that node uses the whole budget.
     expect(p.deletePods.map((d) => [d.node, d.reason])).toEqual([['node-2', 'succeeded']]);
+  });
+});
+
+describe('a terminal pod and the budget (availability is the Ready condition, as podutil.IsPodAvailable)', () => {
+  /**
+   * Two nodes rolling with maxUnavailable 1: node-1's pod fails twice (deleted at 1 s and 3 s, the
+   * back-off now 2 s), its next updated pod becomes Ready at 4 s and fails at once, with its Ready
+   * condition `ready`. The pass at 4 s keeps it (back-off); what the rolling update does with node-0.
+   */
+  function failedInBackOff(ready: 'True' | 'False'): [string, string][] {
+    const start = rolledOut(2);
+    let { w } = update(start.w, start.ds, (b) => b.image('foo2/bar2').rollingUpdate(1));
+    const onNode1 = (p: V1Pod) => podNode(p) === 'node-1';
+    const fail = (x: World, condition?: 'True' | 'False'): World => ({
+      ...x,
+      pods: x.pods.map((p) => (onNode1(p) ? { ...p, status: { ...p.status, phase: 'Failed', ...(condition ? { conditions: [{ type: 'Ready', status: condition, lastTransitionTime: at(4) }] } : {}) } } : p)),
+    });
+    const deletes = (t: number): [string, string][] => {
+      const r = sync(w, at(t));
+      w = r.world;
+      return r.plan.deletePods.map((d) => [d.node, d.reason]);
+    };
+    w = fail(w);
+    expect(deletes(1)).toEqual([['node-1', 'failed']]);
+    expect(deletes(2)).toEqual([]);
+    w = fail(w);
+    expect(deletes(3)).toEqual([['node-1', 'failed']]);
+    expect(deletes(4)).toEqual([]);
+    w = fail(markReady(w, at(4), onNode1), ready);
+    return deletes(4);
+  }
+
+  it('RUNS-1 a Failed updated pod still reporting Ready counts as available: the budget goes to node-0 (upstream)', () => {
+    // What a status patch of the phase alone leaves behind (the differential test fails pods so);
+    // upstream reads the Ready condition only and rolls node-0 too. The kubelet never reports it.
+    expect(failedInBackOff('True')).toEqual([['node-0', 'rolling-update']]);
+  });
+
+  it('RUNS-1 a Failed updated pod that is not Ready uses the budget: node-0 keeps its pod', () => {
+    // What the kubelet reports for a pod that failed.
+    expect(failedInBackOff('False')).toEqual([]);
   });
 });
