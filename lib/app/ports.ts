@@ -3,7 +3,7 @@
  * Types only.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import type { DaemonSetKey, ReconcileRequest } from '../events/types.js';
+import type { DaemonSetKey, DaemonSetSummary, ReconcileRequest } from '../events/types.js';
 import type { ListResult } from './cluster-api.js';
 
 /** What one reconcile of one DaemonSet did. */
@@ -31,6 +31,8 @@ export interface ReconcileReport {
  */
 export interface SharedReads {
   nodes?: Promise<ListResult<V1Node>>;
+  /** Every managed DaemonSet, for the batch's cluster-wide fan-outs (IMPL-5). */
+  daemonSets?: Promise<readonly DaemonSetSummary[]>;
 }
 
 export interface ReconcileOptions {

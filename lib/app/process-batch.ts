@@ -6,7 +6,8 @@
  * - `reconcile`: reconcile the key once per batch — later records for the same key in the same batch
  *   share the first one's result (the reconcile read live state after all of them were sent).
  *   Success with `requeueAfterSeconds` → enqueueAfter through the delay path, then ack.
- * - `fanout`: list the DaemonSets (paged) and enqueue the matching keys.
+ * - `fanout`: list the DaemonSets (paged; one list per batch for the cluster-wide ones) and enqueue
+ *   the matching keys.
  * - `delayed` (delay queue): forward into the FIFO queue when due, or delay again.
  * - Errors: InvalidMessageError → log, ack. TerminalError → log, Warning Event, ack. A record
  *   collapsed into a reconcile that failed shares its fate: acked after a terminal failure,
@@ -16,12 +17,12 @@
  */
 import { decodeMessage, type DelayedMessage, type FanoutMessage, type QueueMessage } from './messages.js';
 import { dedupId } from '../events/identity.js';
-import type { DaemonSetKey, ReconcileRequest } from '../events/types.js';
+import type { DaemonSetKey, DaemonSetSummary, ReconcileRequest } from '../events/types.js';
 import { selectorAdopts } from '../core/label-selector.js';
 import { nodeChangePass } from '../core/triggers.js';
 import { METRIC, type AppLogger, type AppMetrics } from '../observability/ports.js';
 import { ControllerError, InvalidMessageError, TerminalError } from './errors.js';
-import { daemonSetPages } from './list-daemonsets.js';
+import { DEFAULT_PAGE_SIZE, daemonSetPages } from './list-daemonsets.js';
 import type { ReconcileFn, ReconcileOptions, ReconcileReport, SharedReads } from './ports.js';
 import type { EmitEvent, EventQueue, ListDaemonSets } from './queue.js';
 
@@ -101,7 +102,7 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
         return outcome;
       });
     case 'fanout':
-      return expandFanout(message, record, deps);
+      return expandFanout(message, record, deps, batch.shared);
     case 'delayed': {
       if (deps.forwardDelayed === undefined) {
         deps.metrics.count(METRIC.invalidMessages);
@@ -188,15 +189,14 @@ async function runReconcile(
   return report;
 }
 
-async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: BatchDeps): Promise<RecordOutcome> {
+async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: BatchDeps, shared: SharedReads): Promise<RecordOutcome> {
   const log = deps.logger.child({ fanout: message.scope, cause: message.cause, messageId: record.messageId });
   const namespace = message.scope === 'all' || message.scope === 'node' ? undefined : message.namespace;
   let keys = 0;
-  const pageOptions = { ...(namespace === undefined ? {} : { namespace }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize }) };
   const common = { ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }), ...(message.recheck ? { recheck: true } : {}) };
-  for await (const page of daemonSetPages(deps.listDaemonSets, pageOptions)) {
+  for await (const page of fanoutPages(deps, namespace, shared)) {
     const requests: ReconcileRequest[] = [];
-    for (const ds of page.items) {
+    for (const ds of page) {
       if (namespace !== undefined && ds.namespace !== namespace) continue;
       if (message.scope === 'selector' && !selectorAdopts(ds.selector, message.labels)) continue;
       if (message.scope !== 'node') {
@@ -216,6 +216,30 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
   deps.metrics.count(METRIC.fanoutExpanded, keys);
   log.info('fan-out expanded', { keys });
   return { kind: 'fanout', keys };
+}
+
+/**
+ * The DaemonSets a fan-out looks at, a page at a time. A cluster-wide fan-out (a node change) uses
+ * the batch's one list of every DaemonSet (IMPL-5; a failed list is not kept, so the next fan-out
+ * lists again); a namespaced one lists its namespace.
+ */
+async function* fanoutPages(deps: BatchDeps, namespace: string | undefined, shared: SharedReads): AsyncGenerator<readonly DaemonSetSummary[]> {
+  const pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (namespace !== undefined) {
+    for await (const page of daemonSetPages(deps.listDaemonSets, { namespace, pageSize })) yield page.items;
+    return;
+  }
+  if (shared.daemonSets === undefined) {
+    const listed = (async () => {
+      const all: DaemonSetSummary[] = [];
+      for await (const page of daemonSetPages(deps.listDaemonSets, { pageSize })) all.push(...page.items);
+      return all;
+    })();
+    shared.daemonSets = listed;
+    listed.catch(() => { if (shared.daemonSets === listed) delete shared.daemonSets; });
+  }
+  const all = await shared.daemonSets;
+  for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
 }
 
 /**

@@ -22,9 +22,14 @@ export function messageGroupId(key: DaemonSetKey): string {
   return isSqsId(key) ? key : `h:${sha256Hex(key)}`;
 }
 
-/** The message group of fan-out messages: their own groups, apart from every key's group. */
-export function fanoutGroupId(scope: { scope: string; namespace?: string }): string {
-  return scope.namespace === undefined ? `fanout:${scope.scope}` : `fanout:${scope.scope}:${scope.namespace}`;
+/**
+ * The message group of fan-out messages: their own groups, apart from every key's group. Node
+ * fan-outs get a group per node, so the changes of one node stay in order while different nodes'
+ * fan-outs never wait behind each other (a batch of joins expands in parallel invocations).
+ */
+export function fanoutGroupId(scope: { scope: string; namespace?: string; node?: string }): string {
+  const group = scope.node !== undefined ? `fanout:node:${scope.node}` : scope.namespace === undefined ? `fanout:${scope.scope}` : `fanout:${scope.scope}:${scope.namespace}`;
+  return isSqsId(group) ? group : `h:${sha256Hex(group)}`;
 }
 
 /**

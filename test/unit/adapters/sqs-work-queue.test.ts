@@ -52,6 +52,16 @@ describe('createSqsWorkQueue()', () => {
     expect((sent[0]!.input.Entries as Entry[]).map((e) => e.MessageGroupId)).toEqual(['fanout:all', 'fanout:selector:logging']);
   });
 
+  it('gives each node its own fan-out group (hashed when the node name makes it too long)', async () => {
+    const { client, sent } = fakeClient();
+    const change = (node: string) => ({ scope: 'node' as const, node, before: null, after: { labels: {}, taints: [] }, cause: `node ${node} create`, dedupId: node });
+    const long = `n${'.a'.repeat(120)}`;
+    await createSqsWorkQueue({ client, queueUrl: URL_FIFO }).enqueueFanouts([change('n1'), change('n2'), change('n1'), change(long)]);
+    const groups = (sent[0]!.input.Entries as Entry[]).map((e) => e.MessageGroupId);
+    expect(groups.slice(0, 3)).toEqual(['fanout:node:n1', 'fanout:node:n2', 'fanout:node:n1']);
+    expect(groups[3]).toMatch(/^h:[0-9a-f]{64}$/);
+  });
+
   it('re-sends only the entries in Failed[] (HTTP 200) with backoff, then succeeds', async () => {
     const sleeps: number[] = [];
     const { client, sent } = fakeClient((input, n) => n === 1

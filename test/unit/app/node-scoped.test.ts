@@ -159,6 +159,35 @@ describe('the node fan-out (WATCH-10)', () => {
     expect(queue.requests.map((r) => [r.key, r.node])).toEqual([['default/wanted', 'n1'], ['default/unknown', undefined]]);
   });
 
+  it('lists the DaemonSets once for the cluster-wide fan-outs of a batch, again after a failed list and in the next batch', async () => {
+    const queue = new RecordingQueue();
+    const d = deps(queue, async (key) => report(key));
+    const lists: (string | undefined)[] = [];
+    let failNext = false;
+    const counted: BatchDeps = { ...d, listDaemonSets: async (request) => {
+      lists.push(request.namespace);
+      if (failNext) { failNext = false; throw new Error('list failed'); }
+      return d.listDaemonSets(request);
+    } };
+    const joined = (node: string) => ({ messageId: node, receiveCount: 1, body: encodeMessage(toFanoutMessage({ scope: 'node', node, before: null, after: facts({ role: 'daemon' }), cause: `node ${node} create`, dedupId: node })) });
+    const batch = newBatchState();
+    await processRecord(joined('n1'), counted, batch);
+    await processRecord(joined('n2'), counted, batch);
+    await processRecord({ messageId: 'a', receiveCount: 1, body: encodeMessage(toFanoutMessage({ scope: 'all', cause: 'c', dedupId: 'a' })) }, counted, batch);
+    await processRecord({ messageId: 's', receiveCount: 1, body: encodeMessage(toFanoutMessage({ scope: 'namespace', namespace: 'default', cause: 'c', dedupId: 's' })) }, counted, batch);
+    expect(lists).toEqual([undefined, 'default']);
+    expect(queue.requests.filter((r) => r.node !== undefined).map((r) => [r.key, r.node])).toEqual([
+      ['default/wanted', 'n1'], ['default/everywhere', 'n1'], ['default/wanted', 'n2'], ['default/everywhere', 'n2'],
+    ]);
+    expect(queue.requests).toHaveLength(4 + 2 + 3 + 3);
+
+    const next = newBatchState();
+    failNext = true;
+    await expect(processRecord(joined('n3'), counted, next)).rejects.toThrow(/list failed/);
+    await processRecord(joined('n3'), counted, next);
+    expect(lists).toEqual([undefined, 'default', undefined, undefined]);
+  });
+
   it('collapses a node-scoped pass into a full pass of the same key earlier in the batch, not the other way round', async () => {
     const seen: string[] = [];
     const d = deps(new RecordingQueue(), async (key, options) => {
