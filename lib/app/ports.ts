@@ -23,6 +23,8 @@ export interface ReconcileReport {
   readonly scope?: 'node';
   /** Bursts of pod writes the pass made (IMPL-7: more than one when it continued after the burst cap). */
   readonly bursts?: number;
+  /** A node-scoped pass left the work to a full pass of the key, which the caller enqueues (IMPL-8). */
+  readonly fullPassNeeded?: boolean;
 }
 
 /**

@@ -5,7 +5,9 @@
  *
  * - `reconcile`: reconcile the key once per batch — later records for the same key in the same batch
  *   share the first one's result (the reconcile read live state after all of them were sent).
- *   Success with `requeueAfterSeconds` → enqueueAfter through the delay path, then ack.
+ *   Success with `requeueAfterSeconds` → enqueueAfter through the delay path, then ack. A
+ *   node-scoped pass runs in its own message group; when it leaves the work to a full pass
+ *   (`fullPassNeeded`), that is enqueued in the key's group, then ack.
  * - `fanout`: list the DaemonSets (paged; one list per batch for the cluster-wide ones) and enqueue
  *   the matching keys.
  * - `delayed` (delay queue): forward into the FIFO queue when due, or delay again.
@@ -135,7 +137,7 @@ async function reconcileRecord(
       throw e;
     }
   }
-  const pending = runReconcile(key, observedAt, deps, log, {
+  const pending = runReconcile(key, observedAt, record.messageId, deps, log, {
     ...(signal === undefined ? {} : { signal }), ...(node === undefined ? {} : { node }), shared: batch.shared,
     ...(batch.continueUntil === undefined ? {} : { continueUntil: batch.continueUntil }),
   });
@@ -161,7 +163,7 @@ async function reconcileRecord(
 }
 
 async function runReconcile(
-  key: DaemonSetKey, observedAt: number | undefined, deps: BatchDeps, log: AppLogger, options: ReconcileOptions,
+  key: DaemonSetKey, observedAt: number | undefined, messageId: string, deps: BatchDeps, log: AppLogger, options: ReconcileOptions,
 ): Promise<ReconcileReport> {
   const started = deps.now();
   const report = await deps.reconcile(key, options);
@@ -177,8 +179,13 @@ async function runReconcile(
   (report.writes > 0 ? log.info : log.debug).call(log, 'reconciled', {
     missing: report.missing, podsCreated: report.podsCreated, podsDeleted: report.podsDeleted, statusWritten: report.statusWritten,
     reads: report.reads, writes: report.writes, requeueAfterSeconds: report.requeueAfterSeconds, durationMs: finished - started,
-    ...(report.scope === undefined ? {} : { scope: report.scope }), ...(report.bursts === undefined || report.bursts <= 1 ? {} : { bursts: report.bursts }),
+    ...(report.scope === undefined ? {} : { scope: report.scope }), ...(report.fullPassNeeded === true ? { fullPassNeeded: true } : {}), ...(report.bursts === undefined || report.bursts <= 1 ? {} : { bursts: report.bursts }),
   });
+  if (report.fullPassNeeded === true) {
+    // IMPL-8: the key's own group runs the full pass; one per record (a redelivery reuses its dedup id).
+    await deps.queue.enqueue([{ key, dedupId: dedupId('full-pass', messageId), ...(observedAt === undefined ? {} : { observedAt }) }]);
+    deps.metrics.count(METRIC.requeues);
+  }
   if (report.requeueAfterSeconds !== null && report.requeueAfterSeconds >= 0 && !report.missing) {
     // One requeue per key and due second: passes that ask for the same second share it.
     const dueSecond = Math.ceil((finished + report.requeueAfterSeconds * 1000) / 1000);

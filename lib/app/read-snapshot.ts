@@ -8,7 +8,7 @@
  * it); it is still deleted with its DaemonSet by the garbage collector.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import { formatLabelSelector, type Snapshot, type V1DaemonSet } from '../core/index.js';
+import { formatLabelSelector, targetNodeName, type Snapshot, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi, ListResult } from './cluster-api.js';
 import { TransientError } from './errors.js';
 
@@ -23,13 +23,12 @@ export async function readSnapshot(cluster: ClusterApi, namespace: string, name:
 }
 
 /**
- * IMPL-6: what a node-scoped pass reads — the DaemonSet, the node, the DaemonSet's pods bound to
- * that node (label and field selector) and its revisions: four requests at any cluster size. Null
- * when the DaemonSet does not exist; `nodes` is empty when the node is gone.
+ * IMPL-6: what a node-scoped pass reads besides the DaemonSet (read first) — the node, the
+ * DaemonSet's pods bound to that node (label and field selector) and its revisions: four requests
+ * in all at any cluster size. `nodes` is empty when the node is gone.
  */
-export async function readNodeSnapshot(cluster: ClusterApi, namespace: string, name: string, node: string): Promise<Snapshot | null> {
-  const daemonSet = await cluster.getDaemonSet(namespace, name);
-  if (!daemonSet) return null;
+export async function readNodeSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, node: string): Promise<Snapshot> {
+  const namespace = daemonSet.metadata?.namespace ?? 'default';
   const selector = daemonSet.spec?.selector;
   if (!selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) {
     return { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
@@ -41,6 +40,20 @@ export async function readNodeSnapshot(cluster: ClusterApi, namespace: string, n
     listWhole(() => cluster.listRevisions(namespace, labelSelector)),
   ]);
   return { daemonSet, nodes: found ? [found] : [], pods: pods.items, revisions: revisions.items, complete: pods.complete && revisions.complete };
+}
+
+/**
+ * A node-scoped snapshot with the DaemonSet's pods that are not bound yet but aimed at `node` (the
+ * node-affinity term of a daemon pod) added: the field-selected list cannot return them, and a
+ * pass about to create a pod there must see one that is waiting for the scheduler.
+ */
+export async function withUnboundPods(cluster: ClusterApi, snapshot: Snapshot, node: string): Promise<Snapshot> {
+  const namespace = snapshot.daemonSet.metadata?.namespace ?? 'default';
+  const selector = snapshot.daemonSet.spec?.selector;
+  if (!selector) return snapshot;
+  const unbound = await listWhole(() => cluster.listPods(namespace, formatLabelSelector(selector), 'spec.nodeName='));
+  const aimed = unbound.items.filter((p) => targetNodeName(p) === node);
+  return { ...snapshot, pods: [...snapshot.pods, ...aimed], complete: snapshot.complete && unbound.complete };
 }
 
 export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, listNodes: NodeLister = () => cluster.listNodes()): Promise<Snapshot> {

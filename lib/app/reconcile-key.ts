@@ -2,13 +2,13 @@
  * One reconcile of one DaemonSet: read the snapshot, plan (pure core), execute, report.
  * The same path backs the reconcile Lambda, the local runner and the integration tests.
  */
-import { failedConditions, isDaemonlessResource, plan as planPass, planNodePass, validateDaemonSet, type PlanOptions, type V1DaemonSet } from '../core/index.js';
+import { failedConditions, isDaemonlessResource, nodePassAllowed, plan as planPass, planNodePass, validateDaemonSet, type PlanOptions, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi } from './cluster-api.js';
 import { InvalidMessageError, TerminalError, TransientError } from './errors.js';
 import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
 import type { DaemonSetKey } from '../events/types.js';
 import type { ReconcileFn, ReconcileReport, SharedReads } from './ports.js';
-import { readNodeSnapshot, readSnapshot, type NodeLister } from './read-snapshot.js';
+import { readNodeSnapshotOf, readSnapshot, withUnboundPods, type NodeLister } from './read-snapshot.js';
 
 export interface ReconcileDeps {
   readonly cluster: ClusterApi;
@@ -38,13 +38,45 @@ export const NODE_PASS_STATUS_SECONDS = 1;
  *
  * With `options.node`, a node-scoped pass (IMPL-6) reads that node and the DaemonSet's pods on it
  * only, and asks for a full pass NODE_PASS_STATUS_SECONDS later; when the node's decision needs the
- * whole cluster (`planNodePass` says why) the same call makes a full pass instead. A full pass that
+ * whole cluster it does nothing and reports `fullPassNeeded` (see `nodePass`). A full pass that
  * hit the burst cap goes on with fresh pods while `options.continueUntil` allows (IMPL-7), as
  * upstream's next sync does once its expectations are met, instead of a queue round trip.
  */
 export function createReconciler(deps: ReconcileDeps): ReconcileFn {
   const now = deps.now ?? (() => new Date());
   const burstReplicas = deps.burstReplicas ?? DEFAULT_BURST_REPLICAS;
+  /**
+   * IMPL-6/IMPL-8: the node-scoped pass. It runs in a message group of its own, beside the key's
+   * full passes, so it acts only where a full pass would do the same: never while a rolling update
+   * is under way (`nodePassAllowed`, from the DaemonSet read first), never where the node's decision
+   * needs the whole cluster (`planNodePass` is null); then it asks for a full pass in the key's
+   * group instead (`fullPassNeeded`).
+   */
+  const nodePass = async (
+    cluster: ClusterApi, namespace: string, name: string, node: string,
+    report: (fields: Partial<ReconcileReport>) => ReconcileReport, fail: (message: string, errors: readonly Error[], uid: string | undefined) => never,
+  ): Promise<ReconcileReport> => {
+    const daemonSet = await cluster.getDaemonSet(namespace, name);
+    if (!daemonSet) return report({ missing: true });
+    if (!nodePassAllowed(daemonSet) || validateDaemonSet(daemonSet).length > 0) return report({ scope: 'node', fullPassNeeded: true });
+    let snapshot = await readNodeSnapshotOf(cluster, daemonSet, node);
+    let at = now();
+    let nodePlan = planNodePass(snapshot, node, at, deps.planOptions);
+    if (nodePlan !== null && nodePlan.createPods.length > 0) {
+      // Before creating, a pod of this node still waiting for the scheduler must be seen (one more read).
+      snapshot = await withUnboundPods(cluster, snapshot, node);
+      at = now();
+      nodePlan = planNodePass(snapshot, node, at, deps.planOptions);
+    }
+    if (nodePlan === null) return report({ scope: 'node', fullPassNeeded: true });
+    const result = await executePlan(cluster, daemonSet, nodePlan, { burstReplicas, now: at, writeStatus: false });
+    if (result.errors.length > 0) {
+      fail(`reconcile of daemonset ${namespace}/${name} on node ${node}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`,
+        result.errors, daemonSet.metadata?.uid);
+    }
+    return report({ scope: 'node', podsCreated: result.podsCreated, podsDeleted: result.podsDeleted, bursts: 1, requeueAfterSeconds: NODE_PASS_STATUS_SECONDS });
+  };
+
   return async (key, options = {}) => {
     const { namespace, name } = parseKey(key);
     const cluster = deps.cluster.session();
@@ -58,20 +90,7 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
       throw new TerminalError(message, { cause: errors[0], daemonSetUid });
     };
 
-    if (options.node !== undefined) {
-      const snapshot = await readNodeSnapshot(cluster, namespace, name, options.node);
-      if (!snapshot) return report({ missing: true });
-      const at = now();
-      const nodePlan = validateDaemonSet(snapshot.daemonSet).length === 0 ? planNodePass(snapshot, options.node, at, deps.planOptions) : null;
-      if (nodePlan !== null) {
-        const result = await executePlan(cluster, snapshot.daemonSet, nodePlan, { burstReplicas, now: at, writeStatus: false });
-        if (result.errors.length > 0) {
-          fail(`reconcile of daemonset ${key} on node ${options.node}: ${result.errors.length} failure(s): ${result.errors.map((e) => e.message).join('; ')}`,
-            result.errors, snapshot.daemonSet.metadata?.uid);
-        }
-        return report({ scope: 'node', podsCreated: result.podsCreated, podsDeleted: result.podsDeleted, bursts: 1, requeueAfterSeconds: NODE_PASS_STATUS_SECONDS });
-      }
-    }
+    if (options.node !== undefined) return nodePass(cluster, namespace, name, options.node, report, fail);
 
     const listNodes = sharedNodeLister(cluster, options.shared);
     let snapshot = await readSnapshot(cluster, namespace, name, listNodes);

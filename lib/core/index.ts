@@ -3,7 +3,7 @@
  * from here only. Everything exported is pure: no I/O, no clock, no randomness, no mutation.
  */
 export type * from './types.js';
-export { plan, planNodePass, DEFAULT_PLAN_OPTIONS, type PassTrace } from './reconcile.js';
+export { plan, planNodePass, nodePassAllowed, DEFAULT_PLAN_OPTIONS, type PassTrace } from './reconcile.js';
 export { explain, budgetText, notReadyReason, type Explanation, type NodeExplanation, type PodExplanation, type RolloutExplanation } from './explain.js';
 export { validateDaemonSet } from './validate.js';
 export { nodeShouldRunDaemonPod, nodeDaemonPodVerdict, type NodeEligibility, type NodeVerdict } from './placement.js';

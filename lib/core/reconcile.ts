@@ -171,14 +171,15 @@ export function plan(snapshot: Snapshot, now: Date, options: PlanOptions = {}, o
  * (MANAGE-*). It never replaces a pod for the rolling update (the budget counts every node), never
  * writes status, revisions, ownership or the back-off record (they need the whole cluster); the
  * caller follows it with a full pass. Null when the node's decision needs the full pass: the node
- * is gone, the DaemonSet is being deleted or invalid, the template has no revision yet, objects
- * need adopting or relabelling, rollout controls are set (partition and canary depend on every
- * node), or manage reports a failed or succeeded pod.
+ * is gone, the DaemonSet is being deleted or invalid, a rolling update is under way (the stored
+ * status says so, `nodePassAllowed`, or the node holds a pod of an older revision), the template
+ * has no revision yet, objects need adopting or relabelling, rollout controls are set (partition
+ * and canary depend on every node), or manage reports a failed or succeeded pod.
  */
 export function planNodePass(snapshot: Snapshot, node: string, now: Date, options: PlanOptions = {}): Plan | null {
   const opts: Required<PlanOptions> = { ...DEFAULT_PLAN_OPTIONS, ...options };
   const ds = snapshot.daemonSet;
-  if (isBeingDeleted(ds.metadata) || snapshot.nodes.length !== 1 || snapshot.nodes[0]?.metadata?.name !== node) return null;
+  if (!nodePassAllowed(ds) || snapshot.nodes.length !== 1 || snapshot.nodes[0]?.metadata?.name !== node) return null;
   const selector = compileSelector(ds.spec?.selector);
   if (!ds.spec?.selector || !selector.ok || selector.empty) return null;
   const base = emptyPlan(snapshot);
@@ -186,6 +187,9 @@ export function planNodePass(snapshot: Snapshot, node: string, now: Date, option
   const h = history.history;
   const claims = history.crClaim.adopt.length + history.crClaim.release.length + history.podClaim.adopt.length + history.podClaim.release.length;
   if (h.create !== null || h.update.length > 0 || h.duplicates.length > 0 || h.podLabelChanges.length > 0 || claims > 0) return null;
+  // A pod of an older revision here belongs to a rolling update (a surge pod's old twin, a pod yet to be replaced).
+  const rolling = updateStrategyType(ds) === 'RollingUpdate';
+  if (rolling && history.daemonPods.some((p) => !isPodUpdated(p, history.hash, templateGeneration(ds)))) return null;
   const view = nodeView(snapshot, history.daemonPods, history.hash, now);
   const controls = planControls(view);
   if (controls.controlled || !controls.read.ok) return null;
@@ -198,6 +202,20 @@ export function planNodePass(snapshot: Snapshot, node: string, now: Date, option
     createPods: pods.createPods,
     deletePods: snapshot.complete ? [...pods.manageDeletes] : [],
   };
+}
+
+/**
+ * IMPL-6, IMPL-8: whether a node-scoped pass may do the work, judged from the DaemonSet alone (so
+ * before anything else is read): not while it is being deleted, and not while its stored status
+ * shows a rolling update under way (a spec not yet observed, or fewer updated than desired pods),
+ * since every pod change then may free the budget for a replacement on another node.
+ */
+export function nodePassAllowed(ds: V1DaemonSet): boolean {
+  if (isBeingDeleted(ds.metadata)) return false;
+  if (updateStrategyType(ds) !== 'RollingUpdate') return true;
+  const status = ds.status;
+  if (status === undefined || (status.observedGeneration ?? 0) < (ds.metadata?.generation ?? 0)) return false;
+  return (status.updatedNumberScheduled ?? 0) >= status.desiredNumberScheduled;
 }
 
 /** The plan of a pass that does nothing: the stored status, no changes. */

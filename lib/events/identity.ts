@@ -23,6 +23,15 @@ export function messageGroupId(key: DaemonSetKey): string {
 }
 
 /**
+ * The message group of a reconcile request: its key's; a node-scoped pass (IMPL-6) has a group of
+ * its own per key and node (IMPL-8), so it never waits behind the key's full passes. Names never
+ * contain "@", so these groups cannot be a key's.
+ */
+export function requestGroupId(request: { readonly key: DaemonSetKey; readonly node?: string | undefined }): string {
+  return request.node === undefined ? messageGroupId(request.key) : messageGroupId(`${request.key}@${request.node}`);
+}
+
+/**
  * The message group of fan-out messages: their own groups, apart from every key's group. Node
  * fan-outs get a group per node, so the changes of one node stay in order while different nodes'
  * fan-outs never wait behind each other (a batch of joins expands in parallel invocations).

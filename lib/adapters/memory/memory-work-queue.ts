@@ -4,7 +4,7 @@
  * group absorbs a new one, so a burst of pod events costs one reconcile, not one per event.
  */
 import type { EventQueue } from '../../app/queue.js';
-import { fanoutGroupId, messageGroupId } from '../../events/identity.js';
+import { fanoutGroupId, requestGroupId } from '../../events/identity.js';
 import type { FanoutRequest, ReconcileRequest } from '../../events/types.js';
 import { encodeMessage, toFanoutMessage, toReconcileMessage } from '../../app/messages.js';
 import type { MemoryFifoQueue } from './fifo-queue.js';
@@ -18,7 +18,7 @@ const reconcileCoalesceKey = (r: ReconcileRequest): string => `reconcile ${r.key
 export function createMemoryWorkQueue(fifo: MemoryFifoQueue): EventQueue {
   return {
     async enqueue(requests: readonly ReconcileRequest[]) {
-      fifo.send(requests.map((r) => ({ groupId: messageGroupId(r.key), dedupId: r.dedupId, body: encodeMessage(toReconcileMessage(r)), coalesceKey: reconcileCoalesceKey(r) })));
+      fifo.send(requests.map((r) => ({ groupId: requestGroupId(r), dedupId: r.dedupId, body: encodeMessage(toReconcileMessage(r)), coalesceKey: reconcileCoalesceKey(r) })));
     },
     async enqueueFanouts(requests: readonly FanoutRequest[]) {
       fifo.send(requests.map((f) => {
@@ -28,7 +28,7 @@ export function createMemoryWorkQueue(fifo: MemoryFifoQueue): EventQueue {
     },
     async enqueueAfter(request: ReconcileRequest, delaySeconds: number) {
       const delayMs = Math.max(0, Math.round(delaySeconds * 1000));
-      fifo.send([{ groupId: messageGroupId(request.key), dedupId: request.dedupId, body: encodeMessage(toReconcileMessage(request)), delayMs, coalesceKey: reconcileCoalesceKey(request) }]);
+      fifo.send([{ groupId: requestGroupId(request), dedupId: request.dedupId, body: encodeMessage(toReconcileMessage(request)), delayMs, coalesceKey: reconcileCoalesceKey(request) }]);
     },
   };
 }

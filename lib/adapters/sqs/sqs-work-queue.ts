@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { TerminalError, TransientError } from '../../app/errors.js';
 import type { Delivery, EventQueue, QueueConsumer } from '../../app/queue.js';
-import { fanoutGroupId, messageGroupId } from '../../events/identity.js';
+import { fanoutGroupId, requestGroupId } from '../../events/identity.js';
 import type { FanoutRequest, ReconcileRequest } from '../../events/types.js';
 import { encodeMessage, toFanoutMessage, toReconcileMessage, toReconcileRequest, type DelayedMessage } from '../../app/messages.js';
 
@@ -108,7 +108,7 @@ export function createSqsWorkQueue(options: SqsWorkQueueOptions): SqsWorkQueue {
   const queue: SqsWorkQueue = {
     async enqueue(requests) {
       await sendAll(queueUrl, requests.map((r) => ({
-        MessageBody: encodeMessage(toReconcileMessage(r)), MessageGroupId: messageGroupId(r.key), MessageDeduplicationId: r.dedupId,
+        MessageBody: encodeMessage(toReconcileMessage(r)), MessageGroupId: requestGroupId(r), MessageDeduplicationId: r.dedupId,
       })));
     },
     async enqueueFanouts(requests: readonly FanoutRequest[]) {

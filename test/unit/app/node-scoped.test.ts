@@ -10,6 +10,7 @@ import { newBatchState, processRecord, type BatchDeps } from '../../../lib/app/p
 import type { ReconcileFn, ReconcileOptions } from '../../../lib/app/ports.js';
 import { nodeChangePass, schedulingOf } from '../../../lib/core/index.js';
 import type { NodeFacts } from '../../../lib/events/types.js';
+import { requestGroupId } from '../../../lib/events/identity.js';
 import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
 import { daemonSet } from '../../builders/daemon-set.js';
 import { directApi, MemoryApiServer, type RawApi, type RawOp } from '../../support/memory-api-server.js';
@@ -45,15 +46,16 @@ function setup(nodes: number, daemonSets = 1, burstReplicas?: number) {
 }
 
 describe('node-scoped pass (IMPL-6)', () => {
-  it('gives a joined node its pod with four reads, writes no status and asks for a full pass a second later', async () => {
+  it('gives a joined node its pod with five reads, writes no status and asks for a full pass a second later', async () => {
     const s = setup(3);
     await s.settle();
     const statusBefore = JSON.stringify(s.server.daemonSets.get(dsKey(0))?.status);
     s.server.putNode(plainNode('node-3'));
     s.ops.length = 0;
     const r = await s.reconcile(dsKey(0), { node: 'node-3' });
-    expect(r).toMatchObject({ scope: 'node', podsCreated: 1, podsDeleted: 0, statusWritten: false, reads: 4, requeueAfterSeconds: 1 });
-    expect(s.ops.filter((op) => op !== 'createPod' && op !== 'createEvent').sort()).toEqual(['listPods', 'listRevisions', 'readDaemonSet', 'readNode']);
+    expect(r).toMatchObject({ scope: 'node', podsCreated: 1, podsDeleted: 0, statusWritten: false, reads: 5, requeueAfterSeconds: 1 });
+    // The four reads of IMPL-6, and the pods not yet bound before a create.
+    expect(s.ops.filter((op) => op !== 'createPod' && op !== 'createEvent').sort()).toEqual(['listPods', 'listPods', 'listRevisions', 'readDaemonSet', 'readNode']);
     expect(s.podsOn('node-3')).toHaveLength(1);
     expect(JSON.stringify(s.server.daemonSets.get(dsKey(0))?.status)).toBe(statusBefore);
     // The same work again finds the pod there (bound, so the field selector returns it): nothing to do.
@@ -61,17 +63,41 @@ describe('node-scoped pass (IMPL-6)', () => {
     expect(await s.reconcile(dsKey(0), { node: 'node-3' })).toMatchObject({ scope: 'node', podsCreated: 0, writes: 0 });
   });
 
-  it('falls back to a full pass when rollout controls are set', async () => {
+  it('sees a pod of the node still waiting for the scheduler before it creates one', async () => {
+    const s = setup(3);
+    await s.settle();
+    s.server.putNode(plainNode('node-3'));
+    expect(await s.reconcile(dsKey(0), { node: 'node-3' })).toMatchObject({ podsCreated: 1 });
+    // The same pod under another name (a replacement's next attempt), not bound yet.
+    const [created] = s.podsOn('node-3');
+    const ns = created?.metadata?.namespace ?? '';
+    s.server.deletePod(ns, created?.metadata?.name ?? '', created?.metadata?.uid);
+    s.server.tick();
+    s.server.createPod(ns, { ...created, metadata: { ...created?.metadata, name: 'waiting', uid: undefined, resourceVersion: undefined }, spec: { ...created!.spec!, nodeName: undefined } });
+    s.ops.length = 0;
+    expect(await s.reconcile(dsKey(0), { node: 'node-3' })).toMatchObject({ scope: 'node', podsCreated: 0, writes: 0 });
+    expect(s.podsOn('node-3').map((p) => p.metadata?.name)).toEqual(['waiting']);
+  });
+
+  it.each<[string, (s: ReturnType<typeof setup>) => void]>([
+    ['rollout controls are set', (s) => {
+      const ds = s.server.daemonSets.get(dsKey(0));
+      s.server.patchDaemonSet(ds?.metadata?.namespace ?? '', ds?.metadata?.name ?? '', { metadata: { annotations: { 'daemonless.io/rollout-paused': 'true' } } });
+    }],
+    ['a rolling update is under way', (s) => {
+      const ds = s.server.daemonSets.get(dsKey(0));
+      s.server.applyDaemonSet(buildDaemonSet(0, { ...spec, image: 2 }));
+      expect(s.server.daemonSets.get(dsKey(0))?.metadata?.generation).toBeGreaterThan(ds?.metadata?.generation ?? 0);
+    }],
+  ])('leaves the node to a full pass when %s: no write, no node list, fullPassNeeded', async (_name, change) => {
     const s = setup(2);
     await s.settle();
-    const ds = s.server.daemonSets.get(dsKey(0));
-    s.server.patchDaemonSet(ds?.metadata?.namespace ?? '', ds?.metadata?.name ?? '', { metadata: { annotations: { 'daemonless.io/rollout-paused': 'true' } } });
+    change(s);
     s.server.putNode(plainNode('node-2'));
     s.ops.length = 0;
     const r = await s.reconcile(dsKey(0), { node: 'node-2' });
-    expect(r.scope).toBeUndefined();
-    expect(r.podsCreated).toBe(1);
-    expect(s.ops).toContain('listNodes');
+    expect(r).toMatchObject({ scope: 'node', fullPassNeeded: true, writes: 0 });
+    expect(s.ops).not.toContain('listNodes');
   });
 
   it('reports a DaemonSet that is gone as missing', async () => {
@@ -201,6 +227,21 @@ describe('the node fan-out (WATCH-10)', () => {
     await processRecord(rec('3', 'n1'), d, batch);
     await processRecord(rec('4', 'n2'), d, batch);
     expect(seen).toEqual(['default/a n1', 'default/a full']);
+  });
+
+  it('enqueues the full pass a node-scoped pass left to it, once per record, in the key\'s own group', async () => {
+    const queue = new RecordingQueue();
+    const d = deps(queue, async (key, options) => report(key, options?.node === undefined ? {} : { scope: 'node', fullPassNeeded: true }));
+    const rec = (id: string) => ({ messageId: id, receiveCount: 1, body: encodeMessage(toReconcileMessage({ key: 'default/a', dedupId: id, node: 'n1', observedAt: 5 })) });
+    await processRecord(rec('m1'), d, newBatchState());
+    await processRecord(rec('m1'), d, newBatchState());
+    expect(queue.requests).toHaveLength(2);
+    expect(queue.requests[0]).toMatchObject({ key: 'default/a', observedAt: 5 });
+    expect(queue.requests[0]?.node).toBeUndefined();
+    expect(queue.requests[1]?.dedupId).toBe(queue.requests[0]?.dedupId);
+    expect(requestGroupId(queue.requests[0]!)).toBe('default/a');
+    expect(requestGroupId({ key: 'default/a', node: 'n1' })).toBe('default/a@n1');
+    expect(queue.delayed).toEqual([]);
   });
 
   it('carries the node through the message codec and refuses a node name the API could not hold', () => {

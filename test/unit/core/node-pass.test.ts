@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { plan, planNodePass, type Plan } from '../../../lib/core/index.js';
+import { nodePassAllowed, plan, planNodePass, type Plan } from '../../../lib/core/index.js';
 import { arbWorld } from '../../builders/arbitraries.js';
 import { at } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
@@ -59,20 +59,29 @@ describe('planNodePass() — IMPL-6', () => {
     expect(creates(planNodePass(nodeSnapshot(unlabelled, 'node-0'), 'node-0', T) as Plan)).toEqual([]);
   });
 
-  it('never replaces a pod for the rolling update, though the full pass does', () => {
+  it('leaves every node to the full pass while a rolling update is under way, and never replaces a pod for it', () => {
     const b = daemonSet().rollingUpdate(1);
     const w = converged(b.build());
     const updated = updateDaemonSet(w, b.update((x) => x.image('foo/bar:v2')).build());
-    // One full pass writes the new revision and starts the rollout.
+    // One full pass writes the new revision and starts the rollout; its status shows it under way.
     const started = bound(sync(updated, at(10)).world);
-    const old = started.pods.find((p) => p.spec?.nodeName === 'node-2' && p.metadata?.deletionTimestamp === undefined);
-    expect(old).toBeDefined();
-    const full = plan(snapshotOf(started), at(11));
-    const scoped = planNodePass(nodeSnapshot(started, 'node-2'), 'node-2', at(11));
-    expect(scoped).not.toBeNull();
-    expect(creates(scoped as Plan)).toEqual([]);
-    expect(deletes(scoped as Plan)).toEqual([]);
-    expect(full.deletePods.length + full.createPods.length).toBeGreaterThan(0);
+    expect(nodePassAllowed(started.ds)).toBe(false);
+    expect(plan(snapshotOf(started), at(11)).deletePods.length + plan(snapshotOf(started), at(11)).createPods.length).toBeGreaterThan(0);
+    for (const n of ['node-0', 'node-1', 'node-2']) expect(planNodePass(nodeSnapshot(started, n), n, at(11))).toBeNull();
+    // Were the stored status to say otherwise, a node holding a pod of the older revision is still left alone.
+    const claimsDone = { ...started, ds: { ...started.ds, status: { ...started.ds.status!, updatedNumberScheduled: 3, desiredNumberScheduled: 3, observedGeneration: started.ds.metadata?.generation ?? 0 } } };
+    expect(nodePassAllowed(claimsDone.ds)).toBe(true);
+    expect(started.pods.filter((p) => p.spec?.nodeName === 'node-2' && p.metadata?.deletionTimestamp === undefined)).toHaveLength(1);
+    expect(planNodePass(nodeSnapshot(claimsDone, 'node-2'), 'node-2', at(11))).toBeNull();
+  });
+
+  it('under OnDelete a pending update is no rollout: the node pass does the work', () => {
+    const b = daemonSet().onDelete();
+    const w = converged(b.build());
+    const updated = bound(sync(updateDaemonSet(w, b.update((x) => x.image('foo/bar:v2')).build()), at(10)).world);
+    expect(nodePassAllowed(updated.ds)).toBe(true);
+    const joined = { ...updated, nodes: [...updated.nodes, node('node-3').build()] };
+    expect(creates(planNodePass(nodeSnapshot(joined, 'node-3'), 'node-3', at(11)) as Plan)).toEqual(creates(plan(snapshotOf(joined), at(11))));
   });
 
   it.each<[string, (w: World) => World]>([
