@@ -16,7 +16,7 @@ import { log, parseFlags, percentile, sleep } from './lib/args.js';
 import { ApiTraffic, benchKubeConfig, emptyTotals, isWatch, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket, trafficBetween, trafficSum, type TrafficTotals } from './lib/kube.js';
 import { addNodes, nodeName, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { ChildWatch, PodTracker } from './lib/pods.js';
-import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
+import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless, type PassRecord } from './lib/workload.js';
 
 export interface LatencyStats {
   readonly samples: number;
@@ -51,6 +51,12 @@ export interface NodeJoinRun {
   readonly reconciles?: number;
   /** daemonless: messages already waiting in its queue when the joins started. */
   readonly queuedAtStart?: number;
+  /**
+   * daemonless: where eligible → pod goes, per joined node and DaemonSet: from the node turning
+   * eligible until its node-scoped pass started (event delivery, fan-out, queue wait), and that
+   * pass's duration (absent in older results).
+   */
+  readonly nodePass?: { readonly waitMs: LatencyStats; readonly passMs: LatencyStats; readonly fullPassNeeded: number };
 }
 
 export interface NodeJoinResult {
@@ -155,18 +161,36 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       total = traffic.snapshot();
     }
     const round = (xs: number[]): number[] => xs.map((x) => Math.round(x));
+    const nodePass = dl === null ? undefined : nodePassBreakdown(dl.reports, eligibleAt);
     const run = { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible),
       samples: { createToPod: round(createToPod), eligibleToPod: round(eligibleToPod) },
       ...(traffic && total ? { traffic: { joins: o.joins, daemonSets: o.daemonSets, window, total } } : {}),
       missing,
       ...(dl === null ? {} : { reconciles: dl.started() - startedBefore }),
-      ...(queuedAtStart === undefined ? {} : { queuedAtStart }) };
+      ...(queuedAtStart === undefined ? {} : { queuedAtStart }), ...(nodePass === undefined ? {} : { nodePass }) };
     log(`node-join: ${dl === null ? 'upstream' : 'daemonless'} ${JSON.stringify({ ...run, samples: undefined, traffic: run.traffic ? { window: run.traffic.window.requests, total: run.traffic.total.requests } : undefined })}`);
     return run;
   } finally {
     for (const stop of stops) stop();
     t.stop();
   }
+}
+
+/** The first node-scoped pass of each DaemonSet on each joined node after it turned eligible. */
+export function nodePassBreakdown(reports: readonly PassRecord[], eligibleAt: ReadonlyMap<string, number>): NonNullable<NodeJoinRun['nodePass']> {
+  const waits: number[] = [];
+  const passes: number[] = [];
+  const seen = new Set<string>();
+  let fullPassNeeded = 0;
+  for (const r of reports) {
+    const el = r.node === undefined ? undefined : eligibleAt.get(r.node);
+    if (el === undefined || r.startedAt < el || seen.has(`${r.key} ${r.node}`)) continue;
+    seen.add(`${r.key} ${r.node}`);
+    if (r.fullPassNeeded === true) fullPassNeeded += 1;
+    waits.push(r.startedAt - el);
+    passes.push(r.at - r.startedAt);
+  }
+  return { waitMs: stats(waits), passMs: stats(passes), fullPassNeeded };
 }
 
 async function runOn(upstream: boolean, o: NodeJoinOptions): Promise<NodeJoinRun> {

@@ -46,12 +46,15 @@ function warnLogger(fields: LogFields = {}): AppLogger {
   return { debug: () => undefined, info: () => undefined, warn: emit('warn'), error: emit('error'), child: (more) => warnLogger({ ...fields, ...more }) };
 }
 
+/** A reconcile report with when its pass started and ended (performance.now()) and, for a node-scoped pass, its node. */
+export type PassRecord = ReconcileReport & { readonly startedAt: number; readonly at: number; readonly node?: string };
+
 export interface Daemonless {
   readonly runner: LocalRunner;
   readonly cluster: KubeCluster;
   readonly metrics: RecordingMetrics;
-  /** Every reconcile report so far (with its end time, performance.now()). */
-  readonly reports: (ReconcileReport & { readonly at: number })[];
+  /** Every reconcile report so far. */
+  readonly reports: PassRecord[];
   /** Reconciles started so far (a pass still in flight has no report yet). */
   readonly started: () => number;
   stop(): Promise<void>;
@@ -61,14 +64,15 @@ export interface Daemonless {
 export async function startDaemonless(kc: KubeConfig, options: { placement?: PlacementMode; workers?: number } = {}): Promise<Daemonless> {
   const cluster = new KubeCluster(kc, { managedResource: 'native' });
   const metrics = new RecordingMetrics();
-  const reports: (ReconcileReport & { at: number })[] = [];
+  const reports: PassRecord[] = [];
   let started = 0;
   const reconcile = createReconciler({ cluster, planOptions: { placement: options.placement ?? 'affinity' } });
   const runner = await runLocal({
-    reconcile: async (key, signal) => {
+    reconcile: async (key, options) => {
       started += 1;
-      const r = await reconcile(key, signal);
-      reports.push({ ...r, at: performance.now() });
+      const startedAt = performance.now();
+      const r = await reconcile(key, options);
+      reports.push({ ...r, startedAt, at: performance.now(), ...(options?.node === undefined ? {} : { node: options.node }) });
       return r;
     },
     listDaemonSets: listDaemonSetsVia(cluster),
