@@ -3,7 +3,7 @@
  * scope, never the objects of the event (SQS caps messages at 1 MiB, and objects can hold secrets).
  *
  * v1 types:
- * - `reconcile`: `{ v: 1, type: 'reconcile', key, dedupId, observedAt?, recheck?, node? }` (node: a node-scoped pass)
+ * - `reconcile`: `{ v: 1, type: 'reconcile', key, dedupId, observedAt?, recheck?, node?, labelSelector? }` (node: a node-scoped pass)
  * - `fanout`:    `{ v: 1, type: 'fanout', scope: 'all' | 'namespace' | 'selector' | 'node', namespace?, labels?, node?, before?, after?, cause, dedupId, observedAt?, recheck? }`
  * - `delayed`:   `{ v: 1, type: 'delayed', dueAt, message: <reconcile> }` — only on the delay queue.
  */
@@ -17,7 +17,11 @@ const observedAt = z.number().int().nonnegative().optional();
 const recheck = z.literal(true).optional();
 
 const nodeName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
-const reconcileSchema = z.object({ v: z.literal(1), type: z.literal('reconcile'), key, dedupId: id, observedAt, recheck, node: nodeName.optional() }).strict();
+/** A node-scoped pass's label selector, as the fan-out listed the DaemonSet (see ReconcileRequest). */
+export const MAX_LABEL_SELECTOR = 16_384;
+const reconcileSchema = z.object({
+  v: z.literal(1), type: z.literal('reconcile'), key, dedupId: id, observedAt, recheck, node: nodeName.optional(), labelSelector: z.string().min(1).max(MAX_LABEL_SELECTOR).optional(),
+}).strict().refine((m) => m.labelSelector === undefined || m.node !== undefined, { message: 'labelSelector is for a node-scoped pass', path: ['labelSelector'] });
 const namespace = z.string().min(1).max(63);
 const labels = z.record(z.string().max(317), z.string().max(63));
 const taint = z.object({ key: z.string().max(317), value: z.string().max(63).optional(), effect: z.string().max(64), timeAdded: z.string().max(64).optional() }).strict();
@@ -44,6 +48,7 @@ export type QueueMessage = ReconcileMessage | FanoutMessage | DelayedMessage;
 export const toReconcileMessage = (r: ReconcileRequest): ReconcileMessage => ({
   v: 1, type: 'reconcile', key: r.key, dedupId: r.dedupId, ...(r.observedAt === undefined ? {} : { observedAt: r.observedAt }),
   ...(r.recheck ? { recheck: true as const } : {}), ...(r.node === undefined ? {} : { node: r.node }),
+  ...(r.node === undefined || r.labelSelector === undefined ? {} : { labelSelector: r.labelSelector }),
 });
 
 export const toFanoutMessage = (f: FanoutRequest): FanoutMessage => {
@@ -66,7 +71,7 @@ const factsMessage = (f: NodeFacts | null): z.infer<typeof nodeFacts> => (f === 
 
 export const toReconcileRequest = (m: ReconcileMessage): ReconcileRequest => ({
   key: m.key, dedupId: m.dedupId, ...(m.observedAt === undefined ? {} : { observedAt: m.observedAt }), ...(m.recheck ? { recheck: true } : {}),
-  ...(m.node === undefined ? {} : { node: m.node }),
+  ...(m.node === undefined ? {} : { node: m.node }), ...(m.labelSelector === undefined ? {} : { labelSelector: m.labelSelector }),
 });
 
 export const encodeMessage = (m: QueueMessage): string => JSON.stringify(m);

@@ -41,6 +41,8 @@ export interface ReconcileOptions {
   readonly signal?: AbortSignal;
   /** Reconcile only this node's daemon pods (IMPL-6); the pass falls back to a full one when it must. */
   readonly node?: string;
+  /** With `node`: the DaemonSet's label selector, if known, so the pass reads everything at once. */
+  readonly labelSelector?: string;
   /** Reads shared with the other passes of the same batch. */
   readonly shared?: SharedReads;
   /** Until when (ms since epoch) a full pass may go on after its burst cap (IMPL-7); absent: one burst. */

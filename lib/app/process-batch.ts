@@ -17,10 +17,10 @@
  *   TransientError and anything unclassified → throw: the record fails, SQS redelivers it, and after
  *   maxReceives it lands in the DLQ (the last attempt also emits a Warning Event).
  */
-import { decodeMessage, type DelayedMessage, type FanoutMessage, type QueueMessage } from './messages.js';
+import { decodeMessage, MAX_LABEL_SELECTOR, type DelayedMessage, type FanoutMessage, type QueueMessage } from './messages.js';
 import { dedupId } from '../events/identity.js';
 import type { DaemonSetKey, DaemonSetSummary, ReconcileRequest } from '../events/types.js';
-import { selectorAdopts } from '../core/label-selector.js';
+import { formatLabelSelector, selectorAdopts } from '../core/label-selector.js';
 import { nodeChangePass } from '../core/triggers.js';
 import { METRIC, type AppLogger, type AppMetrics } from '../observability/ports.js';
 import { ControllerError, InvalidMessageError, TerminalError } from './errors.js';
@@ -99,7 +99,7 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
   }
   switch (message.type) {
     case 'reconcile':
-      return reconcileRecord(message.key, message.node, message.observedAt, record, deps, batch, signal).then(async (outcome) => {
+      return reconcileRecord(message.key, message.node, message.labelSelector, message.observedAt, record, deps, batch, signal).then(async (outcome) => {
         if (message.recheck) await scheduleRecheck(message.key, deps);
         return outcome;
       });
@@ -120,7 +120,7 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
 }
 
 async function reconcileRecord(
-  key: DaemonSetKey, node: string | undefined, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal,
+  key: DaemonSetKey, node: string | undefined, labelSelector: string | undefined, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal,
 ): Promise<RecordOutcome> {
   const log = deps.logger.child({ daemonSetKey: key, ...(node === undefined ? {} : { node }), messageId: record.messageId, receiveCount: record.receiveCount });
   // A full pass earlier in the batch did what a node-scoped pass would do.
@@ -138,7 +138,7 @@ async function reconcileRecord(
     }
   }
   const pending = runReconcile(key, observedAt, record.messageId, deps, log, {
-    ...(signal === undefined ? {} : { signal }), ...(node === undefined ? {} : { node }), shared: batch.shared,
+    ...(signal === undefined ? {} : { signal }), ...(node === undefined ? {} : { node }), ...(labelSelector === undefined ? {} : { labelSelector }), shared: batch.shared,
     ...(batch.continueUntil === undefined ? {} : { continueUntil: batch.continueUntil }),
   });
   batch.reconciles.set(workOf(key, node), pending);
@@ -213,7 +213,7 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
       // WATCH-10: a node-scoped pass where the node's eligibility changed, a full pass after a
       // delete, nothing elsewhere; a DaemonSet whose scheduling fields are unknown gets a full pass.
       const pass = ds.scheduling ? nodeChangePass(message.node, message.before, message.after, ds.scheduling) : 'full';
-      if (pass === 'node') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key, message.node), node: message.node, ...common });
+      if (pass === 'node') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key, message.node), node: message.node, ...selectorOf(ds), ...common });
       else if (pass === 'full') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...common });
     }
     if (requests.length === 0) continue;
@@ -223,6 +223,13 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
   deps.metrics.count(METRIC.fanoutExpanded, keys);
   log.info('fan-out expanded', { keys });
   return { kind: 'fanout', keys };
+}
+
+/** The label selector a node-scoped pass may read with at once (none when too long for a message). */
+function selectorOf(ds: DaemonSetSummary): { labelSelector?: string } {
+  if (ds.selector === null) return {};
+  const labelSelector = formatLabelSelector(ds.selector);
+  return labelSelector.length > 0 && labelSelector.length <= MAX_LABEL_SELECTOR ? { labelSelector } : {};
 }
 
 /**

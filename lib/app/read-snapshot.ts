@@ -23,37 +23,49 @@ export async function readSnapshot(cluster: ClusterApi, namespace: string, name:
 }
 
 /**
- * IMPL-6: what a node-scoped pass reads besides the DaemonSet (read first) — the node, the
- * DaemonSet's pods bound to that node (label and field selector) and its revisions: four requests
- * in all at any cluster size. `nodes` is empty when the node is gone.
+ * IMPL-6: what a node-scoped pass reads — the DaemonSet, the node, the DaemonSet's pods bound to
+ * that node (label and field selector), its pods not yet bound (a pod waiting for the scheduler
+ * carries the node in its affinity; the field-selected list cannot return it) and its revisions:
+ * five requests at any cluster size. With the label selector known beforehand (`labelSelector`,
+ * from the fan-out), all five go at once; otherwise, or when the DaemonSet's selector turns out to
+ * be another, the DaemonSet is read first. Null when the DaemonSet does not exist; `nodes` is empty
+ * when the node is gone.
  */
-export async function readNodeSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, node: string): Promise<Snapshot> {
-  const namespace = daemonSet.metadata?.namespace ?? 'default';
-  const selector = daemonSet.spec?.selector;
-  if (!selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) {
-    return { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
+export async function readNodeSnapshot(cluster: ClusterApi, namespace: string, name: string, node: string, labelSelector?: string): Promise<Snapshot | null> {
+  if (labelSelector === undefined) {
+    const daemonSet = await cluster.getDaemonSet(namespace, name);
+    return daemonSet ? readNodeSnapshotOf(cluster, daemonSet, node) : null;
   }
-  const labelSelector = formatLabelSelector(selector);
-  const [found, pods, revisions] = await Promise.all([
-    cluster.getNode(node),
-    listWhole(() => cluster.listPods(namespace, labelSelector, `spec.nodeName=${node}`)),
-    listWhole(() => cluster.listRevisions(namespace, labelSelector)),
-  ]);
-  return { daemonSet, nodes: found ? [found] : [], pods: pods.items, revisions: revisions.items, complete: pods.complete && revisions.complete };
+  const [daemonSet, rest] = await Promise.all([cluster.getDaemonSet(namespace, name), readNodeParts(cluster, namespace, labelSelector, node)]);
+  if (!daemonSet) return null;
+  if (selectorString(daemonSet) !== labelSelector) return readNodeSnapshotOf(cluster, daemonSet, node);
+  return { daemonSet, ...rest };
 }
 
-/**
- * A node-scoped snapshot with the DaemonSet's pods that are not bound yet but aimed at `node` (the
- * node-affinity term of a daemon pod) added: the field-selected list cannot return them, and a
- * pass about to create a pod there must see one that is waiting for the scheduler.
- */
-export async function withUnboundPods(cluster: ClusterApi, snapshot: Snapshot, node: string): Promise<Snapshot> {
-  const namespace = snapshot.daemonSet.metadata?.namespace ?? 'default';
-  const selector = snapshot.daemonSet.spec?.selector;
-  if (!selector) return snapshot;
-  const unbound = await listWhole(() => cluster.listPods(namespace, formatLabelSelector(selector), 'spec.nodeName='));
+const selectorString = (ds: V1DaemonSet): string | null => {
+  const selector = ds.spec?.selector;
+  if (!selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) return null;
+  return formatLabelSelector(selector);
+};
+
+async function readNodeSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, node: string): Promise<Snapshot> {
+  const labelSelector = selectorString(daemonSet);
+  if (labelSelector === null) return { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
+  return { daemonSet, ...await readNodeParts(cluster, daemonSet.metadata?.namespace ?? 'default', labelSelector, node) };
+}
+
+async function readNodeParts(cluster: ClusterApi, namespace: string, labelSelector: string, node: string): Promise<Omit<Snapshot, 'daemonSet'>> {
+  const [found, bound, unbound, revisions] = await Promise.all([
+    cluster.getNode(node),
+    listWhole(() => cluster.listPods(namespace, labelSelector, `spec.nodeName=${node}`)),
+    listWhole(() => cluster.listPods(namespace, labelSelector, 'spec.nodeName=')),
+    listWhole(() => cluster.listRevisions(namespace, labelSelector)),
+  ]);
   const aimed = unbound.items.filter((p) => targetNodeName(p) === node);
-  return { ...snapshot, pods: [...snapshot.pods, ...aimed], complete: snapshot.complete && unbound.complete };
+  return {
+    nodes: found ? [found] : [], pods: [...bound.items, ...aimed], revisions: revisions.items,
+    complete: bound.complete && unbound.complete && revisions.complete,
+  };
 }
 
 export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, listNodes: NodeLister = () => cluster.listNodes()): Promise<Snapshot> {

@@ -7,8 +7,8 @@ import type { ClusterApi } from './cluster-api.js';
 import { InvalidMessageError, TerminalError, TransientError } from './errors.js';
 import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
 import type { DaemonSetKey } from '../events/types.js';
-import type { ReconcileFn, ReconcileReport, SharedReads } from './ports.js';
-import { readNodeSnapshotOf, readSnapshot, withUnboundPods, type NodeLister } from './read-snapshot.js';
+import type { ReconcileFn, ReconcileOptions, ReconcileReport, SharedReads } from './ports.js';
+import { readNodeSnapshot, readSnapshot, type NodeLister } from './read-snapshot.js';
 
 export interface ReconcileDeps {
   readonly cluster: ClusterApi;
@@ -50,24 +50,20 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
    * full passes, so it acts only where a full pass would do the same: never while a rolling update
    * is under way (`nodePassAllowed`, from the DaemonSet read first), never where the node's decision
    * needs the whole cluster (`planNodePass` is null); then it asks for a full pass in the key's
-   * group instead (`fullPassNeeded`).
+   * group instead (`fullPassNeeded`). With the label selector from the fan-out, its five reads go
+   * at once.
    */
   const nodePass = async (
-    cluster: ClusterApi, namespace: string, name: string, node: string,
+    cluster: ClusterApi, namespace: string, name: string, options: ReconcileOptions & { node: string },
     report: (fields: Partial<ReconcileReport>) => ReconcileReport, fail: (message: string, errors: readonly Error[], uid: string | undefined) => never,
   ): Promise<ReconcileReport> => {
-    const daemonSet = await cluster.getDaemonSet(namespace, name);
-    if (!daemonSet) return report({ missing: true });
+    const { node } = options;
+    const snapshot = await readNodeSnapshot(cluster, namespace, name, node, options.labelSelector);
+    if (!snapshot) return report({ missing: true });
+    const daemonSet = snapshot.daemonSet;
     if (!nodePassAllowed(daemonSet) || validateDaemonSet(daemonSet).length > 0) return report({ scope: 'node', fullPassNeeded: true });
-    let snapshot = await readNodeSnapshotOf(cluster, daemonSet, node);
-    let at = now();
-    let nodePlan = planNodePass(snapshot, node, at, deps.planOptions);
-    if (nodePlan !== null && nodePlan.createPods.length > 0) {
-      // Before creating, a pod of this node still waiting for the scheduler must be seen (one more read).
-      snapshot = await withUnboundPods(cluster, snapshot, node);
-      at = now();
-      nodePlan = planNodePass(snapshot, node, at, deps.planOptions);
-    }
+    const at = now();
+    const nodePlan = planNodePass(snapshot, node, at, deps.planOptions);
     if (nodePlan === null) return report({ scope: 'node', fullPassNeeded: true });
     const result = await executePlan(cluster, daemonSet, nodePlan, { burstReplicas, now: at, writeStatus: false });
     if (result.errors.length > 0) {
@@ -90,7 +86,7 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
       throw new TerminalError(message, { cause: errors[0], daemonSetUid });
     };
 
-    if (options.node !== undefined) return nodePass(cluster, namespace, name, options.node, report, fail);
+    if (options.node !== undefined) return nodePass(cluster, namespace, name, { ...options, node: options.node }, report, fail);
 
     const listNodes = sharedNodeLister(cluster, options.shared);
     let snapshot = await readSnapshot(cluster, namespace, name, listNodes);

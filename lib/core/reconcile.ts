@@ -205,17 +205,18 @@ export function planNodePass(snapshot: Snapshot, node: string, now: Date, option
 }
 
 /**
- * IMPL-6, IMPL-8: whether a node-scoped pass may do the work, judged from the DaemonSet alone (so
- * before anything else is read): not while it is being deleted, and not while its stored status
- * shows a rolling update under way (a spec not yet observed, or fewer updated than desired pods),
- * since every pod change then may free the budget for a replacement on another node.
+ * IMPL-6, IMPL-8: whether a node-scoped pass may do the work, judged from the DaemonSet alone: not
+ * while it is being deleted, and not while its stored status shows a rolling update under way (a
+ * spec not yet observed, or nodes whose pod is of an older revision: fewer updated than scheduled),
+ * since every pod change then may free the budget for a replacement on another node. Nodes still
+ * waiting for their pod are no rollout: creating it is the node's own work.
  */
 export function nodePassAllowed(ds: V1DaemonSet): boolean {
   if (isBeingDeleted(ds.metadata)) return false;
   if (updateStrategyType(ds) !== 'RollingUpdate') return true;
   const status = ds.status;
   if (status === undefined || (status.observedGeneration ?? 0) < (ds.metadata?.generation ?? 0)) return false;
-  return (status.updatedNumberScheduled ?? 0) >= status.desiredNumberScheduled;
+  return (status.updatedNumberScheduled ?? 0) >= status.currentNumberScheduled;
 }
 
 /** The plan of a pass that does nothing: the stored status, no changes. */

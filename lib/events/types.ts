@@ -27,6 +27,12 @@ export interface ReconcileRequest {
    * of that node and the DaemonSet's pods on it; a full pass follows for status.
    */
   readonly node?: string;
+  /**
+   * With `node`: the DaemonSet's label selector as the fan-out listed it, so that the pass reads the
+   * DaemonSet, the node, its pods and revisions at once (the selector is immutable; a pass that
+   * finds another one reads again with it).
+   */
+  readonly labelSelector?: string;
 }
 
 export type EventSource = 'admission' | 'audit' | 'watch';

@@ -8,7 +8,7 @@ import { createReconciler } from '../../../lib/app/reconcile-key.js';
 import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage } from '../../../lib/app/messages.js';
 import { newBatchState, processRecord, type BatchDeps } from '../../../lib/app/process-batch.js';
 import type { ReconcileFn, ReconcileOptions } from '../../../lib/app/ports.js';
-import { nodeChangePass, schedulingOf } from '../../../lib/core/index.js';
+import { formatLabelSelector, nodeChangePass, schedulingOf } from '../../../lib/core/index.js';
 import type { NodeFacts } from '../../../lib/events/types.js';
 import { requestGroupId } from '../../../lib/events/identity.js';
 import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
@@ -61,6 +61,18 @@ describe('node-scoped pass (IMPL-6)', () => {
     // The same work again finds the pod there (bound, so the field selector returns it): nothing to do.
     s.server.tick();
     expect(await s.reconcile(dsKey(0), { node: 'node-3' })).toMatchObject({ scope: 'node', podsCreated: 0, writes: 0 });
+  });
+
+  it('reads everything at once with the label selector the fan-out passed on, and again with the right one when it differs', async () => {
+    const s = setup(3);
+    await s.settle();
+    s.server.putNode(plainNode('node-3'));
+    s.server.putNode(plainNode('node-4'));
+    const selector = formatLabelSelector(s.server.daemonSets.get(dsKey(0))?.spec?.selector);
+    s.ops.length = 0;
+    expect(await s.reconcile(dsKey(0), { node: 'node-3', labelSelector: selector })).toMatchObject({ scope: 'node', podsCreated: 1, reads: 5 });
+    expect(await s.reconcile(dsKey(0), { node: 'node-4', labelSelector: 'app=another' })).toMatchObject({ scope: 'node', podsCreated: 1, reads: 9 });
+    expect(s.podsOn('node-4')).toHaveLength(1);
   });
 
   it('sees a pod of the node still waiting for the scheduler before it creates one', async () => {
@@ -242,6 +254,20 @@ describe('the node fan-out (WATCH-10)', () => {
     expect(requestGroupId(queue.requests[0]!)).toBe('default/a');
     expect(requestGroupId({ key: 'default/a', node: 'n1' })).toBe('default/a@n1');
     expect(queue.delayed).toEqual([]);
+  });
+
+  it('passes the DaemonSet\'s label selector on to its node-scoped passes, through the message codec', async () => {
+    const queue = new RecordingQueue();
+    const body = encodeMessage(toFanoutMessage({ scope: 'node', node: 'n1', before: null, after: facts({ role: 'daemon' }), cause: 'node n1 create', dedupId: 'f1' }));
+    await processRecord({ messageId: 'm1', body, receiveCount: 1 }, deps(queue, async (key) => report(key)), newBatchState());
+    const wantedPass = queue.requests.find((r) => r.key === 'default/wanted');
+    expect(wantedPass).toMatchObject({ node: 'n1', labelSelector: 'app=a' });
+    expect(decodeMessage(encodeMessage(toReconcileMessage(wantedPass!)))).toMatchObject({ node: 'n1', labelSelector: 'app=a' });
+    expect(() => decodeMessage(JSON.stringify({ v: 1, type: 'reconcile', key: 'default/a', dedupId: 'd', labelSelector: 'app=a' }))).toThrow(/labelSelector/);
+    const seen: (string | undefined)[] = [];
+    await processRecord({ messageId: 'm2', receiveCount: 1, body: encodeMessage(toReconcileMessage(wantedPass!)) },
+      deps(new RecordingQueue(), async (key, options) => { seen.push(options?.labelSelector); return report(key); }), newBatchState());
+    expect(seen).toEqual(['app=a']);
   });
 
   it('carries the node through the message codec and refuses a node name the API could not hold', () => {

@@ -75,6 +75,16 @@ describe('planNodePass() — IMPL-6', () => {
     expect(planNodePass(nodeSnapshot(claimsDone, 'node-2'), 'node-2', at(11))).toBeNull();
   });
 
+  it('nodes still waiting for their pod are no rollout; a node with a pod of an older revision is', () => {
+    const ds = converged(daemonSet().rollingUpdate(1).build()).ds;
+    const status = (current: number, updated: number) => ({ ...ds, status: { ...ds.status!, desiredNumberScheduled: 5, currentNumberScheduled: current, updatedNumberScheduled: updated } });
+    expect(nodePassAllowed(status(3, 3))).toBe(true);
+    expect(nodePassAllowed(status(3, 2))).toBe(false);
+    expect(nodePassAllowed({ ...status(3, 3), metadata: { ...ds.metadata, generation: (ds.status?.observedGeneration ?? 0) + 1 } })).toBe(false);
+    expect(nodePassAllowed({ ...ds, status: undefined })).toBe(false);
+    expect(nodePassAllowed({ ...status(3, 2), spec: { ...ds.spec!, updateStrategy: { type: 'OnDelete' } } })).toBe(true);
+  });
+
   it('under OnDelete a pending update is no rollout: the node pass does the work', () => {
     const b = daemonSet().onDelete();
     const w = converged(b.build());
