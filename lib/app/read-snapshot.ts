@@ -28,13 +28,18 @@ export async function readSnapshot(cluster: ClusterApi, namespace: string, name:
  * carries the node in its affinity; the field-selected list cannot return it) and its revisions:
  * five requests at any cluster size. With the label selector known beforehand (`labelSelector`,
  * from the fan-out), all five go at once; otherwise, or when the DaemonSet's selector turns out to
- * be another, the DaemonSet is read first. Null when the DaemonSet does not exist; `nodes` is empty
- * when the node is gone.
+ * be another, the DaemonSet is read first, and nothing else when `proceed` says no. Null when the
+ * DaemonSet does not exist; `nodes` is empty when the node is gone (or was not read).
  */
-export async function readNodeSnapshot(cluster: ClusterApi, namespace: string, name: string, node: string, labelSelector?: string): Promise<Snapshot | null> {
+export async function readNodeSnapshot(
+  cluster: ClusterApi, namespace: string, name: string, node: string, options: { labelSelector?: string; proceed?: (ds: V1DaemonSet) => boolean } = {},
+): Promise<Snapshot | null> {
+  const { labelSelector, proceed = () => true } = options;
   if (labelSelector === undefined) {
     const daemonSet = await cluster.getDaemonSet(namespace, name);
-    return daemonSet ? readNodeSnapshotOf(cluster, daemonSet, node) : null;
+    if (!daemonSet) return null;
+    // Read first, the DaemonSet may already say that the pass has nothing to do here.
+    return proceed(daemonSet) ? readNodeSnapshotOf(cluster, daemonSet, node) : { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
   }
   const [daemonSet, rest] = await Promise.all([cluster.getDaemonSet(namespace, name), readNodeParts(cluster, namespace, labelSelector, node)]);
   if (!daemonSet) return null;

@@ -58,10 +58,11 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
     report: (fields: Partial<ReconcileReport>) => ReconcileReport, fail: (message: string, errors: readonly Error[], uid: string | undefined) => never,
   ): Promise<ReconcileReport> => {
     const { node } = options;
-    const snapshot = await readNodeSnapshot(cluster, namespace, name, node, options.labelSelector);
+    const allowed = (ds: V1DaemonSet): boolean => nodePassAllowed(ds) && validateDaemonSet(ds).length === 0;
+    const snapshot = await readNodeSnapshot(cluster, namespace, name, node, { ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }), proceed: allowed });
     if (!snapshot) return report({ missing: true });
     const daemonSet = snapshot.daemonSet;
-    if (!nodePassAllowed(daemonSet) || validateDaemonSet(daemonSet).length > 0) return report({ scope: 'node', fullPassNeeded: true });
+    if (!allowed(daemonSet)) return report({ scope: 'node', fullPassNeeded: true });
     const at = now();
     const nodePlan = planNodePass(snapshot, node, at, deps.planOptions);
     if (nodePlan === null) return report({ scope: 'node', fullPassNeeded: true });
