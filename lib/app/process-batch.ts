@@ -9,7 +9,7 @@
  *   node-scoped pass runs in its own message group; when it leaves the work to a full pass
  *   (`fullPassNeeded`), that is enqueued in the key's group, then ack.
  * - `fanout`: list the DaemonSets (paged; one list per batch for the cluster-wide ones) and enqueue
- *   the matching keys.
+ *   the matching keys; a node fan-out runs its node-scoped passes itself (IMPL-9).
  * - `delayed` (delay queue): forward into the FIFO queue when due, or delay again.
  * - Errors: InvalidMessageError → log, ack. TerminalError → log, Warning Event, ack. A record
  *   collapsed into a reconcile that failed shares its fate: acked after a terminal failure,
@@ -104,7 +104,7 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
         return outcome;
       });
     case 'fanout':
-      return expandFanout(message, record, deps, batch.shared);
+      return expandFanout(message, record, deps, batch, signal);
     case 'delayed': {
       if (deps.forwardDelayed === undefined) {
         deps.metrics.count(METRIC.invalidMessages);
@@ -196,12 +196,13 @@ async function runReconcile(
   return report;
 }
 
-async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: BatchDeps, shared: SharedReads): Promise<RecordOutcome> {
+async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal): Promise<RecordOutcome> {
   const log = deps.logger.child({ fanout: message.scope, cause: message.cause, messageId: record.messageId });
   const namespace = message.scope === 'all' || message.scope === 'node' ? undefined : message.namespace;
   let keys = 0;
+  const nodePasses: ReconcileRequest[] = [];
   const common = { ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }), ...(message.recheck ? { recheck: true } : {}) };
-  for await (const page of fanoutPages(deps, namespace, shared)) {
+  for await (const page of fanoutPages(deps, namespace, batch.shared)) {
     const requests: ReconcileRequest[] = [];
     for (const ds of page) {
       if (namespace !== undefined && ds.namespace !== namespace) continue;
@@ -213,16 +214,46 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
       // WATCH-10: a node-scoped pass where the node's eligibility changed, a full pass after a
       // delete, nothing elsewhere; a DaemonSet whose scheduling fields are unknown gets a full pass.
       const pass = ds.scheduling ? nodeChangePass(message.node, message.before, message.after, ds.scheduling) : 'full';
-      if (pass === 'node') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key, message.node), node: message.node, ...selectorOf(ds), ...common });
+      if (pass === 'node') nodePasses.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key, message.node), node: message.node, ...selectorOf(ds), ...common });
       else if (pass === 'full') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...common });
     }
     if (requests.length === 0) continue;
     await deps.queue.enqueue(requests);
     keys += requests.length;
   }
+  const retried = await runNodePasses(nodePasses, record, deps, batch, signal);
+  keys += nodePasses.length;
   deps.metrics.count(METRIC.fanoutExpanded, keys);
-  log.info('fan-out expanded', { keys });
+  log.info('fan-out expanded', { keys, ...(nodePasses.length === 0 ? {} : { nodePasses: nodePasses.length, retried }) });
   return { kind: 'fanout', keys };
+}
+
+/** How many node-scoped passes of one fan-out run at a time. */
+export const NODE_PASS_CONCURRENCY = 8;
+
+/**
+ * IMPL-9: a node fan-out runs its node-scoped passes itself instead of a queue round trip per
+ * DaemonSet (its message group, one per node, keeps one node's changes in order). A pass that fails
+ * transiently is enqueued in its own group to be retried there; the fan-out is acked. Returns how
+ * many were enqueued.
+ */
+async function runNodePasses(passes: readonly ReconcileRequest[], record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal): Promise<number> {
+  const retry: ReconcileRequest[] = [];
+  for (let i = 0; i < passes.length; i += NODE_PASS_CONCURRENCY) {
+    await Promise.all(passes.slice(i, i + NODE_PASS_CONCURRENCY).map(async (r) => {
+      // Its own record id (the dedup source of what it enqueues); a first receive, as it is retried by message.
+      const own: QueueRecord = { messageId: `${record.messageId}/${r.key}`, body: '', receiveCount: 1 };
+      try {
+        await reconcileRecord(r.key, r.node, r.labelSelector, r.observedAt, own, deps, batch, signal);
+      } catch {
+        retry.push(r);
+        return;
+      }
+      if (r.recheck) await scheduleRecheck(r.key, deps);
+    }));
+  }
+  if (retry.length > 0) await deps.queue.enqueue(retry);
+  return retry.length;
 }
 
 /** The label selector a node-scoped pass may read with at once (none when too long for a message). */

@@ -17,6 +17,7 @@ import { directApi, MemoryApiServer, type RawApi, type RawOp } from '../../suppo
 import { MemoryKubeCluster } from '../../support/memory-clients.js';
 import { buildDaemonSet, buildNode, Clock, dsKey } from '../faults/harness.js';
 import { RecordingQueue, report } from './helpers.js';
+import { TerminalError, TransientError } from '../../../lib/app/errors.js';
 
 const plainNode = (name: string) => buildNode(name, { labelled: false, taint: 'none' });
 const spec = { strategy: { type: 'RollingUpdate' as const, maxUnavailable: 1, maxSurge: 0 }, minReady: 0, grace: 0, nodeSelector: false, tolerate: false, image: 1 };
@@ -192,11 +193,32 @@ describe('the node fan-out (WATCH-10)', () => {
     };
   }
 
-  it('enqueues node-scoped passes where eligibility changed, full passes where the scheduling fields are unknown', async () => {
+  it('runs node-scoped passes where eligibility changed (IMPL-9), enqueues full passes where the scheduling fields are unknown', async () => {
     const queue = new RecordingQueue();
+    const ran: string[] = [];
     const body = encodeMessage(toFanoutMessage({ scope: 'node', node: 'n1', before: facts({}), after: facts({ role: 'daemon' }), cause: 'node n1 update', dedupId: 'f1' }));
-    await processRecord({ messageId: 'm1', body, receiveCount: 1 }, deps(queue, async (key) => report(key)), newBatchState());
-    expect(queue.requests.map((r) => [r.key, r.node])).toEqual([['default/wanted', 'n1'], ['default/unknown', undefined]]);
+    const outcome = await processRecord({ messageId: 'm1', body, receiveCount: 1 }, deps(queue, async (key, options) => {
+      ran.push(`${key} ${options?.node ?? 'full'}`);
+      return report(key, { scope: 'node', requeueAfterSeconds: 1 });
+    }), newBatchState());
+    expect(outcome).toEqual({ kind: 'fanout', keys: 2 });
+    expect(ran).toEqual(['default/wanted n1']);
+    expect(queue.requests.map((r) => [r.key, r.node])).toEqual([['default/unknown', undefined]]);
+    // The node-scoped pass asks for its status pass, as from the queue.
+    expect(queue.delayed.map((d) => [d.request.key, d.delaySeconds])).toEqual([['default/wanted', 1]]);
+  });
+
+  it('enqueues a node-scoped pass that failed transiently in its own group, and acks the fan-out; a terminal failure is not retried', async () => {
+    const queue = new RecordingQueue();
+    const body = encodeMessage(toFanoutMessage({ scope: 'node', node: 'n1', before: null, after: facts({ role: 'daemon' }), cause: 'node n1 create', dedupId: 'f1' }));
+    const d = deps(queue, async (key) => {
+      if (key === 'default/wanted') throw new TransientError('API down');
+      throw new TerminalError('forbidden');
+    });
+    expect(await processRecord({ messageId: 'm1', body, receiveCount: 5 }, d, newBatchState())).toEqual({ kind: 'fanout', keys: 3 });
+    expect(queue.requests.map((r) => [r.key, r.node, requestGroupId(r)])).toEqual([
+      ['default/unknown', undefined, 'default/unknown'], ['default/wanted', 'n1', 'default/wanted@n1'],
+    ]);
   });
 
   it('lists the DaemonSets once for the cluster-wide fan-outs of a batch, again after a failed list and in the next batch', async () => {
@@ -216,10 +238,9 @@ describe('the node fan-out (WATCH-10)', () => {
     await processRecord({ messageId: 'a', receiveCount: 1, body: encodeMessage(toFanoutMessage({ scope: 'all', cause: 'c', dedupId: 'a' })) }, counted, batch);
     await processRecord({ messageId: 's', receiveCount: 1, body: encodeMessage(toFanoutMessage({ scope: 'namespace', namespace: 'default', cause: 'c', dedupId: 's' })) }, counted, batch);
     expect(lists).toEqual([undefined, 'default']);
-    expect(queue.requests.filter((r) => r.node !== undefined).map((r) => [r.key, r.node])).toEqual([
-      ['default/wanted', 'n1'], ['default/everywhere', 'n1'], ['default/wanted', 'n2'], ['default/everywhere', 'n2'],
-    ]);
-    expect(queue.requests).toHaveLength(4 + 2 + 3 + 3);
+    // Node-scoped passes run in the fan-out (IMPL-9); the full ones are enqueued.
+    expect(queue.requests.filter((r) => r.node !== undefined)).toEqual([]);
+    expect(queue.requests).toHaveLength(2 + 3 + 3);
 
     const next = newBatchState();
     failNext = true;
@@ -261,7 +282,13 @@ describe('the node fan-out (WATCH-10)', () => {
   it('passes the DaemonSet\'s label selector on to its node-scoped passes, through the message codec', async () => {
     const queue = new RecordingQueue();
     const body = encodeMessage(toFanoutMessage({ scope: 'node', node: 'n1', before: null, after: facts({ role: 'daemon' }), cause: 'node n1 create', dedupId: 'f1' }));
-    await processRecord({ messageId: 'm1', body, receiveCount: 1 }, deps(queue, async (key) => report(key)), newBatchState());
+    const given: (string | undefined)[] = [];
+    // A pass that failed is retried from the queue: its message carries the selector too.
+    await processRecord({ messageId: 'm1', body, receiveCount: 1 }, deps(queue, async (key, options) => {
+      given.push(`${key} ${options?.labelSelector}`);
+      throw new TransientError('retry me');
+    }), newBatchState());
+    expect(given).toEqual(['default/wanted app=a', 'default/everywhere app=b']);
     const wantedPass = queue.requests.find((r) => r.key === 'default/wanted');
     expect(wantedPass).toMatchObject({ node: 'n1', labelSelector: 'app=a' });
     expect(decodeMessage(encodeMessage(toReconcileMessage(wantedPass!)))).toMatchObject({ node: 'n1', labelSelector: 'app=a' });
