@@ -56,7 +56,7 @@ const notMeasured = (r: AllResults, what: string, errorKeys: readonly string[]):
 
 const joinFacts = (d: NodeJoinRun, u: NodeJoinRun | null): string =>
   `create → eligible p50 ${ms(d.createToEligible.p50Ms)}${u ? ` (upstream ${ms(u.createToEligible.p50Ms)})` : ''}; ${d.reconciles ?? '?'} reconciles for the joins; ${d.queuedAtStart ?? '?'} messages queued when they started` +
-  (d.nodePass ? `; eligible → node-scoped pass started p50 ${ms(d.nodePass.waitMs.p50Ms)} / p99 ${ms(d.nodePass.waitMs.p99Ms)} (event, fan-out, queue), the pass took p50 ${ms(d.nodePass.passMs.p50Ms)} / p99 ${ms(d.nodePass.passMs.p99Ms)}${d.nodePass.fullPassNeeded > 0 ? `, ${d.nodePass.fullPassNeeded} left to a full pass` : ''}` : '');
+  (d.nodePass ? `; node create → the node-scoped pass that made its pod started p50 ${ms(d.nodePass.waitMs.p50Ms)} / p99 ${ms(d.nodePass.waitMs.p99Ms)} (node events, fan-out, queue), the pass took p50 ${ms(d.nodePass.passMs.p50Ms)} / p99 ${ms(d.nodePass.passMs.p99Ms)}${d.nodePass.fullPassNeeded > 0 ? `; ${d.nodePass.fullPassNeeded} node-scoped passes left their node to a full pass` : ''}` : '');
 
 const convergeFacts = (d: ConvergeRun, floor: ConvergeRun | null): string =>
   `${d.reconciles ?? '?'} reconciles; 50 % created at ${ms(d.createdMs['50'])}${floor ? `; the bare-client floor: all created ${ms(floor.allCreatedMs)}, all Ready ${ms(floor.allReadyMs)}` : ''}`;

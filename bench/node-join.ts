@@ -52,9 +52,9 @@ export interface NodeJoinRun {
   /** daemonless: messages already waiting in its queue when the joins started. */
   readonly queuedAtStart?: number;
   /**
-   * daemonless: where eligible → pod goes, per joined node and DaemonSet: from the node turning
-   * eligible until its node-scoped pass started (event delivery, fan-out, queue wait), and that
-   * pass's duration (absent in older results).
+   * daemonless: where create → pod goes, per joined node and DaemonSet: from the node's create
+   * until the node-scoped pass that made its pod started (the node's events, their delivery, the
+   * fan-out, queue waits), and that pass's duration (absent in older results).
    */
   readonly nodePass?: { readonly waitMs: LatencyStats; readonly passMs: LatencyStats; readonly fullPassNeeded: number };
 }
@@ -126,6 +126,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       : null;
     if (traffic) stops.push(() => traffic.close());
     let window = emptyTotals();
+    const createdAt = new Map<string, number>();
     const first = o.firstJoinIndex ?? o.baseNodes;
     for (let j = 0; j < o.joins; j += 1) {
       const name = nodeName(first + j);
@@ -138,6 +139,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       }
       const before = traffic?.snapshot();
       const t0 = performance.now();
+      createdAt.set(name, t0);
       await bp.core.createNode({ body: o.joiningNode?.(name) ?? nodeObject({ name }) });
       try {
         await t.until(() => podsOf().length >= o.daemonSets, o.perJoinTimeoutMs ?? 30_000, `daemon pods on ${name}`);
@@ -161,7 +163,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       total = traffic.snapshot();
     }
     const round = (xs: number[]): number[] => xs.map((x) => Math.round(x));
-    const nodePass = dl === null ? undefined : nodePassBreakdown(dl.reports, eligibleAt);
+    const nodePass = dl === null ? undefined : nodePassBreakdown(dl.reports, createdAt);
     const run = { createToPod: stats(createToPod), eligibleToPod: stats(eligibleToPod), createToEligible: stats(createToEligible),
       samples: { createToPod: round(createToPod), eligibleToPod: round(eligibleToPod) },
       ...(traffic && total ? { traffic: { joins: o.joins, daemonSets: o.daemonSets, window, total } } : {}),
@@ -176,18 +178,19 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
   }
 }
 
-/** The first node-scoped pass of each DaemonSet on each joined node after it turned eligible. */
-export function nodePassBreakdown(reports: readonly PassRecord[], eligibleAt: ReadonlyMap<string, number>): NonNullable<NodeJoinRun['nodePass']> {
+/** The node-scoped pass of each DaemonSet on each joined node that created its pod, measured from the node's create. */
+export function nodePassBreakdown(reports: readonly PassRecord[], createdAt: ReadonlyMap<string, number>): NonNullable<NodeJoinRun['nodePass']> {
   const waits: number[] = [];
   const passes: number[] = [];
   const seen = new Set<string>();
   let fullPassNeeded = 0;
   for (const r of reports) {
-    const el = r.node === undefined ? undefined : eligibleAt.get(r.node);
-    if (el === undefined || r.startedAt < el || seen.has(`${r.key} ${r.node}`)) continue;
-    seen.add(`${r.key} ${r.node}`);
+    const created = r.node === undefined ? undefined : createdAt.get(r.node);
+    if (created === undefined || r.startedAt < created) continue;
     if (r.fullPassNeeded === true) fullPassNeeded += 1;
-    waits.push(r.startedAt - el);
+    if (r.podsCreated === 0 || seen.has(`${r.key} ${r.node}`)) continue;
+    seen.add(`${r.key} ${r.node}`);
+    waits.push(r.startedAt - created);
     passes.push(r.at - r.startedAt);
   }
   return { waitMs: stats(waits), passMs: stats(passes), fullPassNeeded };

@@ -161,22 +161,24 @@ describe('result files', () => {
 });
 
 describe('node-join breakdown', () => {
-  it('takes the first node-scoped pass of each DaemonSet on each joined node after it turned eligible', async () => {
+  it('takes the node-scoped pass of each DaemonSet on each joined node that created its pod, from the node\'s create', async () => {
     const { nodePassBreakdown } = await import('../../../bench/node-join.js');
-    const pass = (key: string, node: string | undefined, startedAt: number, at: number, fullPassNeeded = false) => ({
-      key, missing: false, podsCreated: 0, podsDeleted: 0, statusWritten: false, reads: 1, writes: 0, requeueAfterSeconds: null,
-      startedAt, at, ...(node === undefined ? {} : { node, scope: 'node' as const }), ...(fullPassNeeded ? { fullPassNeeded } : {}),
+    const pass = (key: string, node: string | undefined, startedAt: number, at: number, fields: { created?: number; fullPassNeeded?: boolean } = {}) => ({
+      key, missing: false, podsCreated: fields.created ?? 0, podsDeleted: 0, statusWritten: false, reads: 1, writes: 0, requeueAfterSeconds: null,
+      startedAt, at, ...(node === undefined ? {} : { node, scope: 'node' as const }), ...(fields.fullPassNeeded ? { fullPassNeeded: true } : {}),
     });
-    const eligible = new Map([['n1', 100], ['n2', 200]]);
+    const created = new Map([['n1', 100], ['n2', 200]]);
     const b = nodePassBreakdown([
-      pass('a', 'n1', 50, 60), // before the node turned eligible
-      pass('a', 'n1', 130, 150),
-      pass('b', 'n1', 140, 170, true),
-      pass('a', 'n1', 300, 310), // a later pass of the same work
-      pass('a', undefined, 210, 600), // a full pass
-      pass('a', 'n2', 260, 270),
-      pass('a', 'n9', 260, 270), // not a joined node
-    ], eligible);
+      pass('a', 'n1', 50, 60, { created: 1 }), // before the node's create
+      pass('a', 'n1', 120, 125), // nothing to do yet
+      pass('a', 'n1', 130, 150, { created: 1 }),
+      pass('b', 'n1', 140, 170, { created: 1 }),
+      pass('b', 'n1', 145, 146, { fullPassNeeded: true }),
+      pass('a', 'n1', 300, 310, { created: 1 }), // a later pass of the same work
+      pass('a', undefined, 210, 600, { created: 5 }), // a full pass
+      pass('a', 'n2', 260, 290, { created: 1 }),
+      pass('a', 'n9', 260, 270, { created: 1 }), // not a joined node
+    ], created);
     expect(b.waitMs).toMatchObject({ samples: 3, p50Ms: 40, maxMs: 60 });
     expect(b.passMs).toMatchObject({ samples: 3, maxMs: 30 });
     expect(b.fullPassNeeded).toBe(1);
