@@ -25,6 +25,7 @@ import type { ApiCounters, ClusterApi, ClusterEvent, InvolvedObject, ListResult,
 import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, type ManagedResource } from '../../core/managed-resource.js';
 import { isAlreadyExists, isConflict, isGone, isNamespaceTerminating, isNotFound, toClusterError } from './kube-errors.js';
 import { kubeClients } from './clients.js';
+import { EventSpamFilter } from './event-spam-filter.js';
 
 export interface KubeClusterOptions {
   readonly managedResource?: ManagedResource;
@@ -32,6 +33,8 @@ export interface KubeClusterOptions {
   readonly pageSize?: number;
   /** `source.component` of recorded events. */
   readonly component?: string;
+  /** EVENT-1: the spam filter of recorded events (default: one of its own; sessions share their parent's). */
+  readonly eventFilter?: EventSpamFilter;
 }
 
 const PAGE = 500;
@@ -63,11 +66,13 @@ export class KubeCluster implements ClusterApi {
   private readonly custom: CustomClient;
   private readonly pageSize: number;
   private readonly component: string;
+  private readonly eventFilter: EventSpamFilter;
 
   constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: KubeClients) {
     this.managedResource = options.managedResource ?? 'native';
     this.pageSize = options.pageSize ?? PAGE;
     this.component = options.component ?? 'daemonless';
+    this.eventFilter = options.eventFilter ?? new EventSpamFilter();
     // Built here: one keep-alive connection per KubeConfig, client-node's generic object API (clients.ts).
     const built = clients ?? kubeClients(kubeConfig);
     this.core = built.core;
@@ -77,7 +82,7 @@ export class KubeCluster implements ClusterApi {
 
   /** A view sharing the same clients with counters of its own (one per reconcile pass). */
   session(): KubeCluster {
-    return new KubeCluster(this.kubeConfig, { managedResource: this.managedResource, pageSize: this.pageSize, component: this.component },
+    return new KubeCluster(this.kubeConfig, { managedResource: this.managedResource, pageSize: this.pageSize, component: this.component, eventFilter: this.eventFilter },
       { core: this.core, apps: this.apps, custom: this.custom });
   }
 
@@ -268,9 +273,11 @@ export class KubeCluster implements ClusterApi {
 
   /**
    * Records a core/v1 Event about an object (so `kubectl describe ds` shows it). Failures are
-   * swallowed: an event is best-effort, as upstream's recorder is.
+   * swallowed: an event is best-effort, as upstream's recorder is; and, as there, an event over the
+   * spam filter's budget for its object is dropped (EVENT-1): false, nothing sent.
    */
   async recordEvent(involved: InvolvedObject, event: ClusterEvent, now: Date): Promise<boolean> {
+    if (!this.eventFilter.allow(this.component, involved, now.getTime())) return false;
     this.counters.writes++;
     try {
       await this.core.createNamespacedEvent({
