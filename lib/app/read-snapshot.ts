@@ -47,6 +47,7 @@ export async function readNodeSnapshot(
   return { daemonSet, ...rest };
 }
 
+/** The DaemonSet's label selector as a query parameter; null for a missing or empty one (SYNC-3). */
 const selectorString = (ds: V1DaemonSet): string | null => {
   const selector = ds.spec?.selector;
   if (!selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) return null;
@@ -75,13 +76,11 @@ async function readNodeParts(cluster: ClusterApi, namespace: string, labelSelect
 
 export async function readSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, listNodes: NodeLister = () => cluster.listNodes()): Promise<Snapshot> {
   const namespace = daemonSet.metadata?.namespace ?? 'default';
-  const selector = daemonSet.spec?.selector;
-  const empty = !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0);
-  if (empty) {
+  const labelSelector = selectorString(daemonSet);
+  if (labelSelector === null) {
     // SYNC-3: a selector that selects everything is refused before anything else is read.
     return { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
   }
-  const labelSelector = formatLabelSelector(selector);
   const [nodes, pods, revisions] = await Promise.all([
     listWhole(listNodes),
     listWhole(() => cluster.listPods(namespace, labelSelector)),
