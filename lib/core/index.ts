@@ -37,6 +37,7 @@ export {
   targetsForAddOrDelete,
   targetsForUpdate,
   nodeUpdateIgnorable,
+  nodeUpdateMattersToNoDaemonSet,
   shouldIgnoreNodeUpdate,
   nodeChangeNeedsSync,
   nodeChangePass,

@@ -18,6 +18,7 @@ import { selectorAdopts } from './label-selector.js';
 import { isBeingDeleted, labelsOf } from './objects.js';
 import { nodeShouldRunDaemonPod } from './placement.js';
 import { isPodReady } from './pod-state.js';
+import { defaultDaemonTolerations, toleratesTaint } from './tolerations.js';
 
 type Owned = V1Pod | V1ControllerRevision;
 
@@ -104,6 +105,28 @@ const taintsOf = (n: TriggerNode): unknown[] => (n.taints ?? []).map((t) => ({ k
 /** WATCH-6 (v1.29+), mirrors `shouldIgnoreNodeUpdate`: a node update matters only when its labels or taints changed. */
 export function nodeUpdateIgnorable(oldNode: TriggerNode, newNode: TriggerNode): boolean {
   return sameJson(oldNode.labels ?? {}, newNode.labels ?? {}) && sameJson(taintsOf(oldNode), taintsOf(newNode));
+}
+
+/**
+ * WATCH-12: whether a taint can bear on any DaemonSet's eligibility: only NoSchedule and NoExecute
+ * taints count (SCHED-5), and none that the default tolerations every daemon pod gets tolerate
+ * (POD-4, without the hostNetwork-only one).
+ */
+function taintCanMatter(t: TriggerTaint): boolean {
+  if (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') return false;
+  const taint: V1Taint = { key: t.key, effect: t.effect, ...(t.value ? { value: t.value } : {}) };
+  return !defaultDaemonTolerations(false).some((toleration) => toleratesTaint(toleration, taint));
+}
+
+/**
+ * WATCH-12: a node update that no DaemonSet's eligibility there can follow, whatever its
+ * scheduling fields: the labels are the same, and so are the taints that can matter (key, value
+ * and effect; the time a taint was added changes nothing). Node lifecycle's NoExecute taints on an
+ * unreachable node, pressure taints and cordoning are such updates.
+ */
+export function nodeUpdateMattersToNoDaemonSet(oldNode: TriggerNode, newNode: TriggerNode): boolean {
+  const mattering = (n: TriggerNode): string[] => (n.taints ?? []).filter(taintCanMatter).map((t) => JSON.stringify([t.key, t.value || '', t.effect])).sort();
+  return sameJson(oldNode.labels ?? {}, newNode.labels ?? {}) && sameJson(mattering(oldNode), mattering(newNode));
 }
 
 /** WATCH-6 over client-node nodes. */

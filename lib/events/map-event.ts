@@ -9,7 +9,8 @@
  *   A pod event without an object (audit at Metadata level) → a `namespace` fan-out.
  * - Node → a `node` fan-out (WATCH-10: each DaemonSet whose eligibility there changed gets a
  *   node-scoped pass) on create and delete, and on update only when labels or taints changed
- *   (WATCH-6, v1.29+); `all` when the source does not carry the node's state before and after.
+ *   (WATCH-6, v1.29+) in a way that can matter to some DaemonSet (WATCH-12); `all` when the source
+ *   does not carry the node's state before and after.
  *   `nodes/status` writes cannot change either and are ignored.
  * The pod and node rules are the core's (lib/core/triggers.ts); this module adds what only the
  * webhook knows: the managed API group, the source's quirks, and refusing impossible input.
@@ -20,7 +21,7 @@
  * uid) are refused instead, so that nothing is enqueued for them.
  */
 import {
-  daemonSetGroup, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, nodeUpdateIgnorable, targetsForAddOrDelete, targetsForUpdate,
+  daemonSetGroup, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, nodeUpdateIgnorable, nodeUpdateMattersToNoDaemonSet, targetsForAddOrDelete, targetsForUpdate,
   type ManagedResource, type SyncTarget, type TriggerOwnerRef,
 } from '../core/index.js';
 import { dedupId } from './identity.js';
@@ -158,7 +159,7 @@ function mapNode(event: ObjectEvent, options: MappingOptions): MappingResult {
   if (event.operation === 'update') {
     // Status writes cannot change labels or taints (both are reset by the status strategy).
     if (event.subresource === 'status') return { requests: [], fanouts: [] };
-    if (object !== null && oldObject !== null && nodeUpdateIgnorable(oldObject, object)) {
+    if (object !== null && oldObject !== null && (nodeUpdateIgnorable(oldObject, object) || nodeUpdateMattersToNoDaemonSet(oldObject, object))) {
       return { requests: [], fanouts: [] };
     }
   } else if (event.subresource !== '') {

@@ -132,20 +132,38 @@ describe('mapEvents() — Nodes (WATCH-6, WATCH-10)', () => {
     const before = node('node-1', { rv: '1' });
     const heartbeat = node('node-1', { rv: '2', extra: { allocatable: { cpu: '3' } } });
     const relabelled = node('node-1', { rv: '2', labels: { disk: 'ssd' } });
-    const tainted = node('node-1', { rv: '2', taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] });
+    const tainted = node('node-1', { rv: '2', taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] });
     expect(map(admissionReview({ operation: 'UPDATE', object: heartbeat, oldObject: before })).fanouts).toEqual([]);
     expect(map(admissionReview({ operation: 'UPDATE', object: relabelled, oldObject: before })).fanouts).toHaveLength(1);
     expect(map(admissionReview({ operation: 'UPDATE', object: tainted, oldObject: before })).fanouts).toHaveLength(1);
     expect(map({ type: 'MODIFIED', object: relabelled, oldObject: before }).fanouts).toHaveLength(1);
   });
 
-  it('compares taints as upstream does: an empty value is an absent one; a new timeAdded is a change', () => {
-    const t = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
+  it('compares taints as eligibility does: an empty value is an absent one, the time added changes nothing (WATCH-12)', () => {
+    const t = { key: 'example.com/maintenance', effect: 'NoExecute' };
     const before = node('node-1', { rv: '1', taints: [{ ...t, value: '', timeAdded: '2024-05-01T10:00:00Z' }] });
     const same = node('node-1', { rv: '2', taints: [{ ...t, timeAdded: '2024-05-01T10:00:00Z' }] });
     const readded = node('node-1', { rv: '2', taints: [{ ...t, timeAdded: '2024-05-01T10:05:00Z' }] });
+    const otherValue = node('node-1', { rv: '2', taints: [{ ...t, value: 'x', timeAdded: '2024-05-01T10:00:00Z' }] });
     expect(map(admissionReview({ operation: 'UPDATE', object: same, oldObject: before })).fanouts).toEqual([]);
-    expect(map(admissionReview({ operation: 'UPDATE', object: readded, oldObject: before })).fanouts).toHaveLength(1);
+    expect(map(admissionReview({ operation: 'UPDATE', object: readded, oldObject: before })).fanouts).toEqual([]);
+    expect(map(admissionReview({ operation: 'UPDATE', object: otherValue, oldObject: before })).fanouts).toHaveLength(1);
+  });
+
+  it.each<[string, { key: string; value?: string; effect: string }, number]>([
+    ['cordoned (unschedulable, tolerated by every daemon pod)', { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }, 0],
+    ['unreachable NoExecute (node lifecycle; tolerated)', { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }, 0],
+    ['not-ready NoExecute (tolerated)', { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }, 0],
+    ['memory pressure (tolerated)', { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }, 0],
+    ['a PreferNoSchedule taint (never part of eligibility)', { key: 'dedicated', value: 'gpu', effect: 'PreferNoSchedule' }, 0],
+    ['not-ready NoSchedule (not tolerated by default)', { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }, 1],
+    ['network-unavailable (tolerated with hostNetwork only)', { key: 'node.kubernetes.io/network-unavailable', effect: 'NoSchedule' }, 1],
+    ['unreachable NoSchedule (not tolerated by default)', { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, 1],
+  ])('a taint update %s: %i fan-outs (WATCH-12)', (_name, taint, fanouts) => {
+    const before = node('node-1', { rv: '1', labels: { a: 'b' } });
+    const after = node('node-1', { rv: '2', labels: { a: 'b' }, taints: [taint] });
+    expect(map(admissionReview({ operation: 'UPDATE', object: after, oldObject: before })).fanouts).toHaveLength(fanouts);
+    expect(map({ type: 'MODIFIED', object: before, oldObject: after }).fanouts).toHaveLength(fanouts);
   });
 
   it('ignores node status writes, which cannot change labels or taints', () => {
