@@ -14,7 +14,7 @@ import type { IntOrString, V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client
 import { createMemoryWorkQueue } from '../../../lib/adapters/memory/memory-work-queue.js';
 import { MemoryFifoQueue } from '../../../lib/adapters/memory/fifo-queue.js';
 import { TransientError } from '../../../lib/app/errors.js';
-import type { ReconcileFn } from '../../../lib/app/ports.js';
+import type { ReconcileFn, ReconcileOptions } from '../../../lib/app/ports.js';
 import { newBatchState, processRecord, type BatchDeps } from '../../../lib/app/process-batch.js';
 import { createReconciler } from '../../../lib/app/reconcile-key.js';
 import {
@@ -463,10 +463,10 @@ export class Env {
   }
 
   /** One pass; failures are expected under faults and only reported. */
-  async pass(key: string): Promise<PassResult> {
+  async pass(key: string, options?: ReconcileOptions): Promise<PassResult> {
     const first = this.server.writes.length;
     try {
-      await this.reconcile(key);
+      await this.reconcile(key, options);
       return { ok: true, writes: this.server.writes.length - first };
     } catch (error) {
       return { ok: false, writes: this.server.writes.length - first, error };
@@ -562,11 +562,18 @@ export async function runScenario(s: Scenario, trace?: (line: string) => void): 
   const deliverDirect = async (list: string[], concurrent: boolean): Promise<void> => {
     const failed: string[] = [];
     if (concurrent) {
-      // Different keys in parallel, each key's messages in order (FIFO groups).
+      // Different keys in parallel, each key's messages in order (FIFO groups); beside them, a
+      // node-scoped pass of each key (IMPL-8: its own group, so it may overlap the key's full
+      // passes), on a node picked without the scenario's random source (so seeds keep their scenarios).
       const byKey = new Map<string, number>();
       for (const k of list) byKey.set(k, (byKey.get(k) ?? 0) + 1);
-      await Promise.all([...byKey].map(async ([k, n]) => {
-        for (let i = 0; i < n; i++) if (!(await env.pass(k)).ok) failed.push(k);
+      const nodes = [...server.nodes.keys()].sort();
+      await Promise.all([...byKey].flatMap(([k, n], i) => {
+        const node = nodes[(env.step + i) % Math.max(1, nodes.length)];
+        return [
+          (async () => { for (let j = 0; j < n; j++) if (!(await env.pass(k)).ok) failed.push(k); })(),
+          ...(node === undefined ? [] : [env.pass(k, { node })]),
+        ];
       }));
     } else {
       for (const k of list) if (!(await env.pass(k)).ok) failed.push(k);
