@@ -8,7 +8,7 @@
  * it); it is still deleted with its DaemonSet by the garbage collector.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import { formatLabelSelector, targetNodeName, type Snapshot, type V1DaemonSet } from '../core/index.js';
+import { compileSelector, formatLabelSelector, targetNodeName, type Snapshot, type V1DaemonSet } from '../core/index.js';
 import type { ClusterApi, ListResult } from './cluster-api.js';
 import { TransientError } from './errors.js';
 
@@ -50,8 +50,9 @@ export async function readNodeSnapshot(
 /** The DaemonSet's label selector as a query parameter; null for a missing or empty one (SYNC-3). */
 const selectorString = (ds: V1DaemonSet): string | null => {
   const selector = ds.spec?.selector;
-  if (!selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) return null;
-  return formatLabelSelector(selector);
+  if (!selector) return null;
+  const compiled = compileSelector(selector);
+  return compiled.ok && compiled.empty ? null : formatLabelSelector(selector);
 };
 
 async function readNodeSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, node: string): Promise<Snapshot> {
