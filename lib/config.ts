@@ -39,6 +39,8 @@ export const ENV = {
   managedResource: 'DAEMONLESS_MANAGED_RESOURCE',
   /** How daemon pods are placed: `affinity` (default scheduler binds) or `nodeName`. */
   placement: 'DAEMONLESS_PLACEMENT',
+  /** `on` (default): keep nodes and each DaemonSet's pods warm between passes (IMPL-10); `off`: list every pass. */
+  listCache: 'DAEMONLESS_LIST_CACHE',
   /** Log level: DEBUG, INFO, WARN, ERROR. */
   logLevel: 'DAEMONLESS_LOG_LEVEL',
   /** maxReceiveCount of the reconcile queue's redrive policy (the last receive emits a warning Event). */
@@ -88,6 +90,7 @@ export interface Config {
   readonly cluster: ClusterAuth;
   readonly managedResource: ManagedResource;
   readonly placement: PlacementMode;
+  readonly listCache: boolean;
   readonly logLevel: LogLevel;
   readonly maxReceives: number;
   readonly metricsNamespace: string;
@@ -124,6 +127,7 @@ const envSchema = z.object({
   [ENV.kubeconfigPath]: opt,
   [ENV.managedResource]: z.enum(['native', 'crd']).default('native'),
   [ENV.placement]: z.enum(['affinity', 'nodeName']).default('affinity'),
+  [ENV.listCache]: z.enum(['on', 'off']).default('on'),
   [ENV.logLevel]: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v),
     z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'])).default('INFO'),
   [ENV.maxReceives]: int(1, 1000).default(5),
@@ -208,6 +212,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ro
     cluster: Object.freeze(cluster),
     managedResource: e[ENV.managedResource],
     placement: e[ENV.placement],
+    listCache: e[ENV.listCache] === 'on',
     logLevel: e[ENV.logLevel],
     maxReceives: e[ENV.maxReceives],
     metricsNamespace: e[ENV.metricsNamespace],

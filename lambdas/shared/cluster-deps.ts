@@ -17,7 +17,7 @@ export async function kubeCluster(b: Base): Promise<KubeCluster> {
     ? createEksTokenProvider({ clusterName: config.cluster.clusterName, region: config.region ?? '', credentials: defaultProvider() })
     : undefined;
   const kc = await buildKubeConfig(config.cluster, { readSecret: b.readSecret, ...(eksTokens === undefined ? {} : { eksTokens }) });
-  return new KubeCluster(kc, { managedResource: config.managedResource });
+  return new KubeCluster(kc, { managedResource: config.managedResource, listCache: config.listCache });
 }
 
 export const reconcileDeps = lazy(async (): Promise<ReconcileHandlerDeps> => {

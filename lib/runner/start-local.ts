@@ -73,7 +73,7 @@ export async function startLocal(options: StartLocalOptions): Promise<{ stop(): 
 
   const kc = parts.loadKubeConfig(kubeconfigPath);
   progress(`reconciling DaemonSets (${config.managedResource}) on ${kc.getCurrentCluster()?.server ?? 'the current cluster'} as ${kc.getCurrentUser()?.name ?? 'the current user'}`);
-  const cluster = new KubeCluster(kc, { managedResource: config.managedResource });
+  const cluster = await sequence.start('the Kubernetes adapter', () => new KubeCluster(kc, { managedResource: config.managedResource, listCache: config.listCache }), (c) => c.close());
   const runner = await sequence.start('the pipeline', () => parts.runLocal({
     reconcile: createReconciler({ cluster, planOptions: { placement: config.placement } }),
     listDaemonSets: listDaemonSetsVia(cluster),

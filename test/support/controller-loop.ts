@@ -19,7 +19,7 @@ export interface ControllerLoop {
 }
 
 export function startControllerLoop(kubeconfigPath: string, keys: () => readonly string[], options: { intervalMs?: number; managedResource?: ManagedResource; placement?: PlacementMode } = {}): ControllerLoop {
-  const cluster = new KubeCluster(kubeClient(kubeconfigPath), { managedResource: options.managedResource ?? 'native' });
+  const cluster = new KubeCluster(kubeClient(kubeconfigPath), { managedResource: options.managedResource ?? 'native', listCache: true });
   const reconcile = createReconciler({ cluster, planOptions: { placement: options.placement ?? 'affinity' } });
   const reports: ReconcileReport[] = [];
   const errors: Error[] = [];
@@ -42,6 +42,7 @@ export function startControllerLoop(kubeconfigPath: string, keys: () => readonly
     async stop() {
       running = false;
       await loop;
+      cluster.close();
     },
   };
 }

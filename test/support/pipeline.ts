@@ -168,7 +168,7 @@ export async function startPipelineRunner(o: {
   kubeconfig: string; client: SQSClient; queueUrl: string; delayQueueUrl: string; namespaces: readonly string[];
   maxReceives?: number; retryBaseMs?: number;
 }): Promise<PipelineRunner> {
-  const cluster = new KubeCluster(kubeClient(o.kubeconfig), { managedResource: 'native' });
+  const cluster = new KubeCluster(kubeClient(o.kubeconfig), { managedResource: 'native', listCache: true });
   const real = createReconciler({ cluster, planOptions: { placement: 'affinity' } });
   const reports: ReconcileReport[] = [];
   const failures: ReconcileFailure[] = [];
@@ -200,7 +200,7 @@ export async function startPipelineRunner(o: {
     maxReceives: o.maxReceives ?? 5,
     retryBaseMs: o.retryBaseMs ?? 200,
   });
-  return { runner, reports, failures, metrics, logger, stop: () => runner.stop() };
+  return { runner, reports, failures, metrics, logger, stop: async () => { await runner.stop(); cluster.close(); } };
 }
 
 /** An EventQueue that forwards to whichever queue is plugged in (the webhook server outlives runners). */

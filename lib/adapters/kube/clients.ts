@@ -24,6 +24,7 @@ import { KubernetesObjectApi } from '@kubernetes/client-node/dist/object.js';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { AppsClient, CoreClient, KubeClients } from './kube-cluster.js';
 import { KubeTransport } from './h2-transport.js';
+import { decodeWatchLine, type WatchClient } from './list-cache.js';
 
 /** The resources the adapter touches (so no discovery request is needed to find their paths). */
 const RESOURCES: Record<string, V1APIResourceList> = {
@@ -142,5 +143,31 @@ export function kubeClients(kc: KubeConfig, transport: KubeTransport = transport
     patchNamespacedControllerRevision: (p, options) => api.call({ method: HttpMethod.PATCH, apiVersion: 'apps/v1', kind: 'ControllerRevision', namespace: p.namespace, name: p.name, action: 'patch', body: p.body, contentType: contentTypeOf(options) }),
     deleteNamespacedControllerRevision: (p) => api.call({ method: HttpMethod.DELETE, apiVersion: 'apps/v1', kind: 'ControllerRevision', namespace: p.namespace, name: p.name, action: 'delete', body: p.body, bodyType: 'V1DeleteOptions', responseType: 'V1Status' }),
   };
-  return { core, apps, custom: new ObjectCustomObjectsApi(configuration) };
+  return { core, apps, custom: new ObjectCustomObjectsApi(configuration), watch: watchClient(transport) };
+}
+
+/** How long the API server keeps a watch open; a cache is listed anew before (MAX_AGE_MS). */
+const WATCH_TIMEOUT_SECONDS = 600;
+
+/** Watches over the transport's connection (IMPL-10). */
+export function watchClient(transport: KubeTransport): WatchClient {
+  return (request, handlers) => {
+    const query = new URLSearchParams({ watch: '1', resourceVersion: request.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(WATCH_TIMEOUT_SECONDS) });
+    if (request.labelSelector !== undefined && request.labelSelector !== '') query.set('labelSelector', request.labelSelector);
+    let stopped = false;
+    let open: { stop(): void } | null = null;
+    transport.stream(`${request.path}?${query.toString()}`, (line) => handlers.event(decodeWatchLine(line)), (e) => handlers.end(e)).then(
+      (s) => {
+        if (stopped) s.stop();
+        else open = s;
+      },
+      (e: unknown) => handlers.end(e),
+    );
+    return {
+      stop: () => {
+        stopped = true;
+        open?.stop();
+      },
+    };
+  };
 }

@@ -173,6 +173,86 @@ export class KubeTransport {
     return new ResponseContext(answer.status, answer.headers, new SelfDecodingBody(Promise.resolve(decoded)));
   }
 
+  /**
+   * A streaming GET (a watch): `line` gets each newline-terminated line of the body as it arrives,
+   * `end` once when the stream ends (no error: the server closed it) or fails (an HTTP status other
+   * than 200 is an error with that `code`). The stream does not keep the process alive, and is
+   * published on REQUEST_CHANNEL when it ends, with the bytes it carried.
+   */
+  async stream(path: string, line: (text: string) => void, end: (error?: unknown) => void): Promise<{ stop(): void }> {
+    const server = this.kc.getCurrentCluster()?.server;
+    if (server === undefined) throw new Error('No active cluster!');
+    const url = new URL(server.replace(/\/+$/, '') + path);
+    const options: RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(options);
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'daemonless (kubernetes-client-javascript)' };
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    if (typeof options.auth === 'string') headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    const abort = new AbortController();
+    let bytes = 0;
+    let status = 0;
+    let pending = '';
+    let finished = false;
+    const finish = (error?: unknown): void => {
+      if (finished) return;
+      finished = true;
+      if (requestChannel.hasSubscribers) {
+        requestChannel.publish({ origin: url.origin, method: 'WATCH', path: url.pathname + url.search, status, wireBytes: bytes, decodedBytes: bytes } satisfies RequestMessage);
+      }
+      end(error);
+    };
+    const data = (chunk: Buffer): void => {
+      bytes += chunk.length;
+      pending += chunk.toString('utf8');
+      let nl = pending.indexOf('\n');
+      while (nl >= 0 && !finished) {
+        const text = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (text.trim() !== '') line(text);
+        nl = pending.indexOf('\n');
+      }
+    };
+    const answered = (code: number): boolean => {
+      status = code;
+      if (code === 200) return true;
+      finish(Object.assign(new Error(`watch ${url.pathname}: HTTP ${code}`), { code }));
+      abort.abort();
+      return false;
+    };
+    const viaProxy = Boolean(this.kc.getCurrentCluster()?.proxyUrl) || url.protocol === 'http:';
+    if (viaProxy) {
+      const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+      const req = request(url, { ...options, method: 'GET', headers, signal: abort.signal }, (res) => {
+        if (!answered(res.statusCode ?? 0)) return;
+        res.on('data', data);
+        res.on('end', () => finish());
+        res.on('error', finish);
+      });
+      req.on('error', (e) => finish(abort.signal.aborted ? undefined : e));
+      req.on('socket', (socket) => socket.unref());
+      req.end();
+    } else {
+      const conn = this.connection(url.origin, options);
+      conn.used = true;
+      const h2headers: Record<string, string> = { ':method': 'GET', ':path': url.pathname + url.search };
+      for (const [k, v] of Object.entries(headers)) if (!NOT_H2.has(k)) h2headers[k] = v;
+      // Not counted as active: an open watch alone lets a CLI exit and a Lambda freeze.
+      const s = conn.session.request(h2headers, { endStream: true, signal: abort.signal });
+      s.on('response', (h) => answered(Number(h[':status'] ?? 0)));
+      s.on('data', data);
+      s.on('end', () => finish());
+      s.on('error', (e) => finish(abort.signal.aborted ? undefined : e));
+      s.on('close', () => finish(s.rstCode !== undefined && s.rstCode !== constants.NGHTTP2_NO_ERROR && !abort.signal.aborted ? new StreamResetError(s.rstCode) : undefined));
+    }
+    return {
+      stop: () => {
+        if (finished) return;
+        finished = true;
+        abort.abort();
+      },
+    };
+  }
+
   private connection(origin: string, options: RequestOptions): Connection {
     const key = tlsKey(origin, options);
     const c = this.current;

@@ -26,6 +26,8 @@ import { CRD_GROUP, CRD_PLURAL, CRD_VERSION, type ManagedResource } from '../../
 import { isAlreadyExists, isConflict, isGone, isNamespaceTerminating, isNotFound, toClusterError } from './kube-errors.js';
 import { kubeClients } from './clients.js';
 import { EventSpamFilter } from './event-spam-filter.js';
+import { ListCache, type WatchClient } from './list-cache.js';
+import type { CollectionRead, VersionedList } from './watched-collection.js';
 
 export interface KubeClusterOptions {
   readonly managedResource?: ManagedResource;
@@ -35,6 +37,17 @@ export interface KubeClusterOptions {
   readonly component?: string;
   /** EVENT-1: the spam filter of recorded events (default: one of its own; sessions share their parent's). */
   readonly eventFilter?: EventSpamFilter;
+  /**
+   * IMPL-10: keep every node and each DaemonSet's pods warm between passes (watched, and read only
+   * when provably as fresh as a LIST). Needs clients with `watch`; sessions share their parent's.
+   */
+  readonly listCache?: boolean;
+}
+
+/** Internal: what a session shares with the adapter it came from. */
+interface Shared {
+  readonly eventFilter: EventSpamFilter;
+  readonly cache: ListCache<V1Node, V1Pod> | null;
 }
 
 const PAGE = 500;
@@ -56,6 +69,8 @@ export interface KubeClients {
   readonly core: CoreClient;
   readonly apps: AppsClient;
   readonly custom: CustomClient;
+  /** Watches (for the list cache); without it the adapter lists every time. */
+  readonly watch?: WatchClient;
 }
 
 export class KubeCluster implements ClusterApi {
@@ -67,23 +82,85 @@ export class KubeCluster implements ClusterApi {
   private readonly pageSize: number;
   private readonly component: string;
   private readonly eventFilter: EventSpamFilter;
+  private readonly clients: KubeClients;
+  private readonly cache: ListCache<V1Node, V1Pod> | null;
 
-  constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: KubeClients) {
+  constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: KubeClients, shared?: Shared) {
     this.managedResource = options.managedResource ?? 'native';
     this.pageSize = options.pageSize ?? PAGE;
     this.component = options.component ?? 'daemonless';
-    this.eventFilter = options.eventFilter ?? new EventSpamFilter();
+    this.eventFilter = shared?.eventFilter ?? options.eventFilter ?? new EventSpamFilter();
     // Built here: one keep-alive connection per KubeConfig, client-node's generic object API (clients.ts).
     const built = clients ?? kubeClients(kubeConfig);
+    this.clients = built;
     this.core = built.core;
     this.apps = built.apps;
     this.custom = built.custom;
+    this.cache = shared !== undefined ? shared.cache : options.listCache === true && built.watch !== undefined ? this.newCache(built.watch) : null;
   }
 
-  /** A view sharing the same clients with counters of its own (one per reconcile pass). */
+  /** A view sharing the same clients, spam filter and list cache, with counters of its own (one per reconcile pass). */
   session(): KubeCluster {
-    return new KubeCluster(this.kubeConfig, { managedResource: this.managedResource, pageSize: this.pageSize, component: this.component, eventFilter: this.eventFilter },
-      { core: this.core, apps: this.apps, custom: this.custom });
+    return new KubeCluster(this.kubeConfig, { managedResource: this.managedResource, pageSize: this.pageSize, component: this.component }, this.clients,
+      { eventFilter: this.eventFilter, cache: this.cache });
+  }
+
+  /** The list cache's counts (null without one). */
+  listCacheStats(): ReturnType<ListCache<V1Node, V1Pod>['stats']> | null {
+    return this.cache?.stats() ?? null;
+  }
+
+  /** Stops the list cache's watches (the connection itself does not keep a process alive). */
+  close(): void {
+    this.cache?.close();
+  }
+
+  private newCache(watch: WatchClient): ListCache<V1Node, V1Pod> {
+    // The cache's own requests are counted where a pass reads through it (cachedRead).
+    const versioned = async <T>(what: string, page: (cont: string | undefined, limit: number) => Promise<{ items: T[]; metadata?: { _continue?: string; resourceVersion?: string } }>): Promise<VersionedList<T>> => {
+      const items: T[] = [];
+      let cont: string | undefined;
+      let resourceVersion: string | undefined;
+      do {
+        let res: Awaited<ReturnType<typeof page>>;
+        try {
+          res = await page(cont, this.pageSize);
+        } catch (e) {
+          if (cont && isGone(e)) return { items, resourceVersion, complete: false };
+          throw toClusterError(e, what);
+        }
+        resourceVersion ??= res.metadata?.resourceVersion;
+        items.push(...res.items);
+        cont = res.metadata?._continue || undefined;
+      } while (cont);
+      return { items, resourceVersion, complete: true };
+    };
+    const probe = async (what: string, call: () => Promise<{ metadata?: { resourceVersion?: string } }>): Promise<string | undefined> => {
+      try {
+        return (await call()).metadata?.resourceVersion;
+      } catch (e) {
+        throw toClusterError(e, what);
+      }
+    };
+    return new ListCache<V1Node, V1Pod>({
+      nodes: () => ({
+        list: () => versioned('list nodes', (cont, limit) => this.core.listNode({ limit, _continue: cont })),
+        probe: () => probe('list nodes', () => this.core.listNode({ limit: 1 })),
+        watch: (resourceVersion, handlers) => watch({ path: '/api/v1/nodes', resourceVersion }, handlers as never),
+      }),
+      pods: (namespace, labelSelector) => ({
+        list: () => versioned(`list pods in ${namespace}`, (cont, limit) => this.core.listNamespacedPod({ namespace, labelSelector, limit, _continue: cont })),
+        probe: () => probe(`list pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector, limit: 1 })),
+        watch: (resourceVersion, handlers) => watch({ path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, resourceVersion, labelSelector }, handlers as never),
+      }),
+    });
+  }
+
+  /** A read through the list cache, counted as the requests it made (one probe, or a LIST's pages). */
+  private async cachedRead<T>(read: () => Promise<CollectionRead<T>>): Promise<ListResult<T>> {
+    const r = await read();
+    this.counters.reads += r.source === 'cache' ? 1 : 1 + Math.max(1, Math.ceil(r.items.length / this.pageSize));
+    return { items: r.items, complete: r.complete };
   }
 
   // read and write differ only in the counter they raise: two small helpers rather than one with a flag.
@@ -177,6 +254,7 @@ export class KubeCluster implements ClusterApi {
   // ---- Nodes ----
 
   async listNodes(): Promise<ListResult<V1Node>> {
+    if (this.cache !== null) return this.cachedRead(() => this.cache!.nodes());
     return this.listAll('list nodes', (cont, limit) => this.core.listNode({ limit, _continue: cont }));
   }
 
@@ -195,6 +273,9 @@ export class KubeCluster implements ClusterApi {
 
   /** Pods in a namespace, optionally filtered by label and field selector strings. */
   async listPods(namespace: string, labelSelector?: string, fieldSelector?: string): Promise<ListResult<V1Pod>> {
+    if (this.cache !== null && fieldSelector === undefined && labelSelector !== undefined && labelSelector !== '') {
+      return this.cachedRead(() => this.cache!.pods(namespace, labelSelector));
+    }
     return this.listAll(`list pods in ${namespace}`, (cont, limit) => this.core.listNamespacedPod({ namespace, labelSelector, fieldSelector, limit, _continue: cont }));
   }
 

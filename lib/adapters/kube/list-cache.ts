@@ -1,0 +1,98 @@
+/**
+ * IMPL-10: the warm collections of one container — every node, and the pods of each DaemonSet
+ * (by namespace and label selector) read by full passes — each a WatchedCollection (see there for
+ * why a cached read is as fresh as a LIST). At most MAX_POD_COLLECTIONS pod collections are kept;
+ * the least recently read one is closed first.
+ */
+import { WatchedCollection, type CollectionRead, type CollectionSource, type WatchHandlers, type WatchStream } from './watched-collection.js';
+
+/** A watch request: the collection's path (`/api/v1/nodes`, `/api/v1/namespaces/NS/pods`). */
+export interface WatchRequest {
+  readonly path: string;
+  readonly resourceVersion: string;
+  readonly labelSelector?: string;
+}
+
+/** Opens a watch; events carry the decoded objects of the API server's watch stream. */
+export type WatchClient = (request: WatchRequest, handlers: WatchHandlers<unknown>) => WatchStream;
+
+export const MAX_POD_COLLECTIONS = 64;
+
+/** The collections a cache can serve, and how to read each one. */
+export interface ListCacheSources<Node, Pod> {
+  readonly nodes: () => CollectionSource<Node>;
+  readonly pods: (namespace: string, labelSelector: string) => CollectionSource<Pod>;
+}
+
+type Meta = { readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string } };
+
+export class ListCache<Node extends Meta, Pod extends Meta> {
+  private nodeCollection: WatchedCollection<Node> | null = null;
+  private readonly podCollections = new Map<string, WatchedCollection<Pod>>();
+
+  constructor(private readonly sources: ListCacheSources<Node, Pod>, private readonly options: { readonly now?: () => number; readonly maxAgeMs?: number } = {}) {}
+
+  nodes(): Promise<CollectionRead<Node>> {
+    this.nodeCollection ??= new WatchedCollection(this.sources.nodes(), this.options);
+    return this.nodeCollection.read();
+  }
+
+  pods(namespace: string, labelSelector: string): Promise<CollectionRead<Pod>> {
+    const key = `${namespace}\u0000${labelSelector}`;
+    let c = this.podCollections.get(key);
+    if (c === undefined) {
+      c = new WatchedCollection(this.sources.pods(namespace, labelSelector), this.options);
+      if (this.podCollections.size >= MAX_POD_COLLECTIONS) {
+        const [oldestKey, oldest] = this.podCollections.entries().next().value as [string, WatchedCollection<Pod>];
+        oldest.close();
+        this.podCollections.delete(oldestKey);
+      }
+    } else {
+      this.podCollections.delete(key);
+    }
+    this.podCollections.set(key, c);
+    return c.read();
+  }
+
+  /** Every collection's counts, summed (for logs and benchmarks). */
+  stats(): { hits: number; waited: number; lists: number; waitsRunOut: number; drops: number } {
+    const total = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0 };
+    for (const c of [this.nodeCollection, ...this.podCollections.values()]) {
+      if (c === null) continue;
+      for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += c.stats[k];
+    }
+    return total;
+  }
+
+  close(): void {
+    this.nodeCollection?.close();
+    this.nodeCollection = null;
+    for (const c of this.podCollections.values()) c.close();
+    this.podCollections.clear();
+  }
+}
+
+/** The API server's watch stream lines, as WatchEvents (an unreadable line ends the watch as an ERROR). */
+export function decodeWatchLine(text: string): Parameters<WatchHandlers<unknown>['event']>[0] {
+  let parsed: { type?: unknown; object?: { code?: unknown; message?: unknown; metadata?: { resourceVersion?: unknown } } };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    return { type: 'ERROR', code: 0, message: `unreadable watch event: ${text.slice(0, 200)}` };
+  }
+  const object = parsed.object ?? {};
+  switch (parsed.type) {
+    case 'ADDED':
+    case 'MODIFIED':
+    case 'DELETED':
+      return { type: parsed.type, object };
+    case 'BOOKMARK': {
+      const rv = object.metadata?.resourceVersion;
+      return { type: 'BOOKMARK', resourceVersion: typeof rv === 'string' ? rv : undefined };
+    }
+    case 'ERROR':
+      return { type: 'ERROR', code: typeof object.code === 'number' ? object.code : 0, message: typeof object.message === 'string' ? object.message : 'watch error' };
+    default:
+      return { type: 'ERROR', code: 0, message: `unknown watch event type ${String(parsed.type)}` };
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * IMPL-10: a collection (every node; the pods of one DaemonSet) kept in a warm container between
+ * passes, and handed to a pass only when it provably holds state at least as new as a consistent
+ * read made after the pass asked for it — the same guarantee as listing it again.
+ *
+ * - First read (or after the cache was dropped): a consistent, paged LIST. Its resourceVersion L
+ *   starts a watch from L (with bookmarks); the watch's events keep the cache up to date.
+ * - Every later read: a consistent LIST with `limit=1` (one object, served from the API server's
+ *   watch cache) gives the current resourceVersion R, at or after every write that completed before
+ *   the read. Watch events arrive in resourceVersion order, so once the cache's version (the list's,
+ *   then the last event's or bookmark's) is at or past R, every change up to R is in the cache. The
+ *   read waits for that; a collection that did not change sends nothing to prove it, so the wait is
+ *   bounded by how long the last full LIST took (WAIT_MIN_MS..WAIT_MAX_MS) and then the read lists
+ *   the whole collection instead: at worst about twice the time of a LIST, usually one small request.
+ * - A watch that ends or fails, an ERROR event (410 Gone: the version fell out of the API server's
+ *   window), a version that is not a decimal number (resourceVersions are opaque to clients; every
+ *   API server backed by etcd uses its revision) or a cache older than MAX_AGE_MS: the cache is
+ *   dropped and the next read lists. A watch never repairs a gap by itself.
+ * - Concurrent reads share a LIST only when it was sent after they began.
+ *
+ * Objects handed out are the cached ones: callers must not change them (the planner does not).
+ */
+
+/** A consistent list with the resourceVersion of its snapshot. */
+export interface VersionedList<T> {
+  readonly items: readonly T[];
+  readonly resourceVersion: string | undefined;
+  /** False when the list was cut short (an expired continue token): never cached. */
+  readonly complete: boolean;
+}
+
+export type WatchEvent<T> =
+  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: T }
+  | { readonly type: 'BOOKMARK'; readonly resourceVersion: string | undefined }
+  | { readonly type: 'ERROR'; readonly code: number; readonly message: string };
+
+export interface WatchHandlers<T> {
+  event(e: WatchEvent<T>): void;
+  /** The stream ended: `error` when it failed (an HTTP 410 answer included), none when the server closed it. */
+  end(error?: unknown): void;
+}
+
+export interface WatchStream {
+  stop(): void;
+}
+
+/** Where a collection comes from: the API calls the cache makes. */
+export interface CollectionSource<T> {
+  /** A consistent full LIST. */
+  list(): Promise<VersionedList<T>>;
+  /** The resourceVersion of a consistent LIST with limit=1. */
+  probe(): Promise<string | undefined>;
+  /** A watch of the collection from `fromVersion`, with bookmarks. */
+  watch(fromVersion: string, handlers: WatchHandlers<T>): WatchStream;
+}
+
+export interface CollectionRead<T> {
+  readonly items: T[];
+  readonly complete: boolean;
+  /** `cache`: one probe; `list`: a full LIST. */
+  readonly source: 'cache' | 'list';
+}
+
+export interface CollectionStats {
+  /** Reads answered from the cache (after a wait: `waited` of them). */
+  hits: number;
+  waited: number;
+  /** Full LISTs, and how many of them came after a wait that ran out. */
+  lists: number;
+  waitsRunOut: number;
+  /** Caches dropped (watch ended or failed, 410, unparseable version, age). */
+  drops: number;
+}
+
+export interface WatchedCollectionOptions {
+  readonly now?: () => number;
+  readonly maxAgeMs?: number;
+}
+
+interface Named {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
+}
+
+/** A cache is listed anew after this long, whatever its watch says. */
+export const MAX_AGE_MS = 5 * 60_000;
+/** Bounds of the wait for the watch to catch up (the last LIST's duration, clamped). */
+export const WAIT_MIN_MS = 20;
+export const WAIT_MAX_MS = 1_000;
+
+/** A resourceVersion as a number; null when it is not a decimal integer. */
+export function parseVersion(rv: string | undefined): bigint | null {
+  return rv !== undefined && /^[0-9]{1,30}$/.test(rv) ? BigInt(rv) : null;
+}
+
+const keyOf = (o: Named): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+interface Waiter {
+  readonly target: bigint;
+  readonly done: (caughtUp: boolean) => void;
+}
+
+export class WatchedCollection<T extends Named> {
+  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0 };
+  private items = new Map<string, T>();
+  /** The resourceVersion the cache holds the collection at; null: no cache. */
+  private version: bigint | null = null;
+  private listedAt = 0;
+  private stream: WatchStream | null = null;
+  private readonly waiters = new Set<Waiter>();
+  /** A LIST in flight and the tick it was sent at (reads that began before it cannot use it). */
+  private relisting: { readonly sentAt: number; readonly result: Promise<CollectionRead<T>> } | null = null;
+  private tick = 0;
+  private lastListMs = WAIT_MIN_MS;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly maxAgeMs: number;
+
+  constructor(private readonly source: CollectionSource<T>, options: WatchedCollectionOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxAgeMs = options.maxAgeMs ?? MAX_AGE_MS;
+  }
+
+  /** The collection, at least as new as a consistent read sent now. */
+  async read(): Promise<CollectionRead<T>> {
+    const began = ++this.tick;
+    if (this.version === null || this.stream === null || this.now() - this.listedAt > this.maxAgeMs) return this.list(began);
+    const target = parseVersion(await this.source.probe());
+    if (target === null) {
+      this.drop();
+      return this.list(began);
+    }
+    if (this.version !== null && this.version >= target) return this.hit(false);
+    if (await this.caughtUp(target)) return this.hit(true);
+    this.stats.waitsRunOut += 1;
+    return this.list(began);
+  }
+
+  /** Stops the watch and forgets the cache. */
+  close(): void {
+    this.closed = true;
+    this.drop();
+  }
+
+  /** The cache's version, for tests and diagnostics. */
+  get resourceVersion(): string | null {
+    return this.version === null ? null : this.version.toString();
+  }
+
+  private hit(waited: boolean): CollectionRead<T> {
+    this.stats.hits += 1;
+    if (waited) this.stats.waited += 1;
+    return { items: [...this.items.values()], complete: true, source: 'cache' };
+  }
+
+  private caughtUp(target: bigint): Promise<boolean> {
+    const budget = Math.min(WAIT_MAX_MS, Math.max(WAIT_MIN_MS, this.lastListMs));
+    return new Promise<boolean>((resolve) => {
+      const waiter: Waiter = {
+        target,
+        done: (ok) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), budget);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private list(began: number): Promise<CollectionRead<T>> {
+    const inFlight = this.relisting;
+    if (inFlight !== null && inFlight.sentAt > began) return inFlight.result;
+    const sentAt = ++this.tick;
+    const result = this.listNow();
+    const entry = { sentAt, result };
+    this.relisting = entry;
+    const clear = (): void => {
+      if (this.relisting === entry) this.relisting = null;
+    };
+    result.then(clear, clear);
+    return result;
+  }
+
+  private async listNow(): Promise<CollectionRead<T>> {
+    const started = this.now();
+    const listed = await this.source.list();
+    this.stats.lists += 1;
+    this.lastListMs = this.now() - started;
+    const version = parseVersion(listed.resourceVersion);
+    // Only the newest LIST may replace the cache (an older one finishing later would step it back).
+    if (!this.closed && listed.complete && version !== null && (this.version === null || version > this.version)) {
+      this.stopStream();
+      this.items = new Map(listed.items.map((o) => [keyOf(o), o]));
+      this.version = version;
+      this.listedAt = this.now();
+      this.startStream(version);
+    }
+    return { items: [...listed.items], complete: listed.complete, source: 'list' };
+  }
+
+  private startStream(from: bigint): void {
+    let stream: WatchStream | null = null;
+    let ended = false;
+    const current = (): boolean => !ended && this.stream === stream;
+    stream = this.source.watch(from.toString(), {
+      event: (e) => {
+        if (current()) this.apply(e);
+      },
+      end: () => {
+        if (!current()) return;
+        ended = true;
+        // Ended (the server's timeout) or failed: the next read lists; no gap is repaired here.
+        this.stream = null;
+        this.drop();
+      },
+    });
+    // A source that ended the watch synchronously has already dropped the cache.
+    if (!ended) this.stream = stream;
+  }
+
+  private apply(e: WatchEvent<T>): void {
+    if (this.version === null) return;
+    if (e.type === 'ERROR') {
+      this.drop();
+      return;
+    }
+    const version = parseVersion(e.type === 'BOOKMARK' ? e.resourceVersion : e.object.metadata?.resourceVersion);
+    if (version === null) {
+      this.drop();
+      return;
+    }
+    // Already in the cache (the list's snapshot or an earlier event).
+    if (version <= this.version) return;
+    if (e.type === 'DELETED') this.items.delete(keyOf(e.object));
+    else if (e.type !== 'BOOKMARK') this.items.set(keyOf(e.object), e.object);
+    this.version = version;
+    for (const w of [...this.waiters]) if (w.target <= version) w.done(true);
+  }
+
+  private stopStream(): void {
+    const s = this.stream;
+    this.stream = null;
+    s?.stop();
+  }
+
+  private drop(): void {
+    if (this.version !== null) this.stats.drops += 1;
+    this.stopStream();
+    this.version = null;
+    this.items = new Map();
+    for (const w of [...this.waiters]) w.done(false);
+  }
+}
