@@ -62,7 +62,9 @@ export interface Daemonless {
 
 /** The local runner with the watch source, as `npm start` runs it (default workers, no webhook server). */
 export async function startDaemonless(kc: KubeConfig, options: { placement?: PlacementMode; workers?: number } = {}): Promise<Daemonless> {
-  const cluster = new KubeCluster(kc, { managedResource: 'native' });
+  // The list cache as the product's default (IMPL-10); DAEMONLESS_LIST_CACHE=off measures without it.
+  const listCache = process.env.DAEMONLESS_LIST_CACHE !== 'off';
+  const cluster = new KubeCluster(kc, { managedResource: 'native', listCache });
   const metrics = new RecordingMetrics();
   const reports: PassRecord[] = [];
   let started = 0;
@@ -95,5 +97,12 @@ export async function startDaemonless(kc: KubeConfig, options: { placement?: Pla
       `queue ${JSON.stringify(depth)}; last ${last ? `${last.key} +${last.podsCreated}/-${last.podsDeleted} reads ${last.reads} writes ${last.writes}` : '—'}`);
   }, 10_000);
   progress.unref();
-  return { runner, cluster, metrics, reports, started: () => started, stop: () => { clearInterval(progress); return runner.stop(); } };
+  const stop = async (): Promise<void> => {
+    clearInterval(progress);
+    await runner.stop();
+    const stats = cluster.listCacheStats();
+    if (stats !== null) log(`[daemonless] list cache: ${JSON.stringify(stats)}`);
+    cluster.close();
+  };
+  return { runner, cluster, metrics, reports, started: () => started, stop };
 }
