@@ -99,7 +99,7 @@ describe('list cache on the real API server, a collection that keeps changing', 
   });
 
   it('answers from the cache while the collection keeps changing', async () => {
-    const before = cached.listCacheStats() ?? { hits: 0 };
+    const before = cached.listCacheStats()?.nodes.hits ?? 0;
     let writing = true;
     let n = 0;
     const writer = (async () => {
@@ -116,7 +116,7 @@ describe('list cache on the real API server, a collection that keeps changing', 
         const read = await cached.listNodes();
         const tick = Number(read.items.find((x) => x.metadata?.name === NODE_C)?.metadata?.annotations?.tick ?? '0');
         expect(tick).toBeGreaterThanOrEqual(written);
-        hits = (cached.listCacheStats()?.hits ?? 0) - before.hits;
+        hits = (cached.listCacheStats()?.nodes.hits ?? 0) - before;
       }
     } finally {
       writing = false;

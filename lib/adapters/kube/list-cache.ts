@@ -4,7 +4,7 @@
  * why a cached read is as fresh as a LIST). At most MAX_POD_COLLECTIONS pod collections are kept;
  * the least recently read one is closed first.
  */
-import { WatchedCollection, type CollectionRead, type CollectionSource, type WatchHandlers, type WatchStream } from './watched-collection.js';
+import { WatchedCollection, type CollectionRead, type CollectionStats, type CollectionSource, type WatchHandlers, type WatchStream } from './watched-collection.js';
 
 /** A watch request: the collection's path (`/api/v1/nodes`, `/api/v1/namespaces/NS/pods`). */
 export interface WatchRequest {
@@ -54,14 +54,21 @@ export class ListCache<Node extends Meta, Pod extends Meta> {
     return c.read();
   }
 
-  /** Every collection's counts, summed (for logs and benchmarks). */
-  stats(): { hits: number; waited: number; lists: number; waitsRunOut: number; drops: number } {
-    const total = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0 };
-    for (const c of [this.nodeCollection, ...this.podCollections.values()]) {
-      if (c === null) continue;
-      for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += c.stats[k];
-    }
-    return total;
+  /** The counts of the node collection, and of the pod collections summed (for logs and benchmarks). */
+  stats(): { readonly nodes: CollectionStats; readonly pods: CollectionStats } {
+    const sum = (cs: readonly WatchedCollection<Meta>[]): CollectionStats => {
+      const total: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} };
+      for (const { stats } of cs) {
+        total.hits += stats.hits;
+        total.waited += stats.waited;
+        total.lists += stats.lists;
+        total.waitsRunOut += stats.waitsRunOut;
+        total.drops += stats.drops;
+        for (const [k, n] of Object.entries(stats.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + n;
+      }
+      return total;
+    };
+    return { nodes: sum(this.nodeCollection === null ? [] : [this.nodeCollection]), pods: sum([...this.podCollections.values()]) };
   }
 
   close(): void {

@@ -68,8 +68,10 @@ export interface CollectionStats {
   /** Full LISTs, and how many of them came after a wait that ran out. */
   lists: number;
   waitsRunOut: number;
-  /** Caches dropped (watch ended or failed, 410, unparseable version, age). */
+  /** Caches dropped (watch ended or failed, 410, unparseable version, closed). */
   drops: number;
+  /** Why, by reason. */
+  dropped: Record<string, number>;
 }
 
 export interface WatchedCollectionOptions {
@@ -100,7 +102,7 @@ interface Waiter {
 }
 
 export class WatchedCollection<T extends Named> {
-  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0 };
+  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} };
   private items = new Map<string, T>();
   /** The resourceVersion the cache holds the collection at; null: no cache. */
   private version: bigint | null = null;
@@ -126,7 +128,7 @@ export class WatchedCollection<T extends Named> {
     if (this.version === null || this.stream === null || this.now() - this.listedAt > this.maxAgeMs) return this.list(began);
     const target = parseVersion(await this.source.probe());
     if (target === null) {
-      this.drop();
+      this.drop('unparseable probe version');
       return this.list(began);
     }
     if (this.version !== null && this.version >= target) return this.hit(false);
@@ -138,7 +140,7 @@ export class WatchedCollection<T extends Named> {
   /** Stops the watch and forgets the cache. */
   close(): void {
     this.closed = true;
-    this.drop();
+    this.drop('closed');
   }
 
   /** The cache's version, for tests and diagnostics. */
@@ -207,12 +209,12 @@ export class WatchedCollection<T extends Named> {
       event: (e) => {
         if (current()) this.apply(e);
       },
-      end: () => {
+      end: (error) => {
         if (!current()) return;
         ended = true;
         // Ended (the server's timeout) or failed: the next read lists; no gap is repaired here.
         this.stream = null;
-        this.drop();
+        this.drop(error === undefined ? 'watch ended' : `watch failed: ${(error as { code?: unknown }).code ?? (error instanceof Error ? error.name : 'error')}`);
       },
     });
     // A source that ended the watch synchronously has already dropped the cache.
@@ -222,12 +224,12 @@ export class WatchedCollection<T extends Named> {
   private apply(e: WatchEvent<T>): void {
     if (this.version === null) return;
     if (e.type === 'ERROR') {
-      this.drop();
+      this.drop(`watch error ${e.code}`);
       return;
     }
     const version = parseVersion(e.type === 'BOOKMARK' ? e.resourceVersion : e.object.metadata?.resourceVersion);
     if (version === null) {
-      this.drop();
+      this.drop('unparseable event version');
       return;
     }
     // Already in the cache (the list's snapshot or an earlier event).
@@ -244,8 +246,11 @@ export class WatchedCollection<T extends Named> {
     s?.stop();
   }
 
-  private drop(): void {
-    if (this.version !== null) this.stats.drops += 1;
+  private drop(reason: string): void {
+    if (this.version !== null) {
+      this.stats.drops += 1;
+      this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    }
     this.stopStream();
     this.version = null;
     this.items = new Map();
