@@ -34,7 +34,7 @@ import { log, parseFlags, sleep } from './lib/args.js';
 import { ApiTraffic, benchKubeConfig, isWatch, KCM_BURST, KCM_QPS, mb, plainKubeConfig, TokenBucket, writesOf, type TrafficTotals } from './lib/kube.js';
 import { addNodes, nodeName, startBenchPlane, type BenchPlane } from './lib/plane.js';
 import { PodTracker } from './lib/pods.js';
-import { createDaemonSet, daemonSet, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
+import { createDaemonSet, daemonSet, listCacheOn, NAMESPACE, startDaemonless, type Daemonless } from './lib/workload.js';
 import { joinPhase, type NodeJoinRun } from './node-join.js';
 
 export interface JoinCostSize {
@@ -167,7 +167,8 @@ const FIFO_ARN = 'arn:aws:sqs:us-east-1:123456789012:daemonless-reconcile.fifo';
 
 /** One resync of every DaemonSet on the plane through the two handlers; the plane must be converged and no other controller running. */
 export async function measureResync(bp: BenchPlane, daemonSets: number, simulatedNodes: number, nodes: number): Promise<ResyncResult> {
-  const cluster = new KubeCluster(plainKubeConfig(bp.plane.controllerKubeconfig), { managedResource: 'native' });
+  // A new container, as after a deploy: its list cache (IMPL-10) starts empty.
+  const cluster = new KubeCluster(plainKubeConfig(bp.plane.controllerKubeconfig), { managedResource: 'native', listCache: listCacheOn() });
   const fifo = new MemoryFifoQueue();
   const queue = createMemoryWorkQueue(fifo);
   const obs = quietObservability();

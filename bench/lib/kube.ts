@@ -102,8 +102,11 @@ export interface TrafficRow { count: number; lists?: number; wireBytes: number; 
 
 export const emptyTotals = (): TrafficTotals => ({ requests: 0, connections: 0, wireBytes: 0, decodedBytes: 0, byRequest: {} });
 
-/** A watch request (the local runner's event source; a deployed controller has none). */
-export const isWatch = (_method: string, path: string): boolean => /[?&]watch=(true|1)(&|$)/.test(path);
+/**
+ * A watch of the local runner's event source (a deployed controller has none: the webhook gets the
+ * events). The list cache's watches (method WATCH, IMPL-10) are the controller's own cost and count.
+ */
+export const isWatch = (method: string, path: string): boolean => method !== 'WATCH' && /[?&]watch=(true|1)(&|$)/.test(path);
 
 /** What happened between two snapshots of the same counter (b taken after a). */
 export function trafficBetween(a: TrafficTotals, b: TrafficTotals): TrafficTotals {
@@ -211,13 +214,24 @@ export class ApiTraffic {
       const m = msg as RequestMessage;
       if (new URL(m.origin).host !== host || exclude(m.method, m.path)) return;
       const [path = '', query = ''] = m.path.split('?');
-      const key = `${m.method} ${normalizePath(path)}`;
+      // The list cache's probes (LIST limit=1) apart from the LISTs they save.
+      const probe = m.method === 'GET' && /(^|&)limit=1(&|$)/.test(query) ? ' (limit=1)' : '';
+      const key = `${m.method} ${normalizePath(path)}${probe}`;
+      if (m.streamed === true) {
+        // Bytes of an open watch: counted where its request was.
+        this.totals.wireBytes += m.wireBytes;
+        this.totals.decodedBytes += m.decodedBytes;
+        const row = (this.totals.byRequest[key] ??= { count: 0, lists: 0, wireBytes: 0, decodedBytes: 0 });
+        row.wireBytes += m.wireBytes;
+        row.decodedBytes += m.decodedBytes;
+        return;
+      }
       this.totals.requests += 1;
       this.totals.wireBytes += m.wireBytes;
       this.totals.decodedBytes += m.decodedBytes;
       const row = (this.totals.byRequest[key] ??= { count: 0, lists: 0, wireBytes: 0, decodedBytes: 0 });
       row.count += 1;
-      if (m.method === 'GET' && !/(^|&)continue=/.test(query)) row.lists = (row.lists ?? 0) + 1;
+      if (m.method === 'GET' && probe === '' && !/(^|&)continue=/.test(query)) row.lists = (row.lists ?? 0) + 1;
       row.wireBytes += m.wireBytes;
       row.decodedBytes += m.decodedBytes;
     };

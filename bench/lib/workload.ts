@@ -60,11 +60,12 @@ export interface Daemonless {
   stop(): Promise<void>;
 }
 
+/** The list cache as the product's default (IMPL-10); DAEMONLESS_LIST_CACHE=off measures without it. */
+export const listCacheOn = (): boolean => process.env.DAEMONLESS_LIST_CACHE !== 'off';
+
 /** The local runner with the watch source, as `npm start` runs it (default workers, no webhook server). */
 export async function startDaemonless(kc: KubeConfig, options: { placement?: PlacementMode; workers?: number } = {}): Promise<Daemonless> {
-  // The list cache as the product's default (IMPL-10); DAEMONLESS_LIST_CACHE=off measures without it.
-  const listCache = process.env.DAEMONLESS_LIST_CACHE !== 'off';
-  const cluster = new KubeCluster(kc, { managedResource: 'native', listCache });
+  const cluster = new KubeCluster(kc, { managedResource: 'native', listCache: listCacheOn() });
   const metrics = new RecordingMetrics();
   const reports: PassRecord[] = [];
   let started = 0;

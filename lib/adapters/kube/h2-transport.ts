@@ -41,6 +41,8 @@ export interface RequestMessage {
   /** Body bytes as received, and after content decoding. */
   readonly wireBytes: number;
   readonly decodedBytes: number;
+  /** Bytes that arrived on an open watch stream (published as they come; the watch itself was published once, when answered). */
+  readonly streamed?: true;
 }
 
 /** A connection not used for this long is closed rather than reused. */
@@ -176,8 +178,8 @@ export class KubeTransport {
   /**
    * A streaming GET (a watch): `line` gets each newline-terminated line of the body as it arrives,
    * `end` once when the stream ends (no error: the server closed it) or fails (an HTTP status other
-   * than 200 is an error with that `code`). The stream does not keep the process alive, and is
-   * published on REQUEST_CHANNEL when it ends, with the bytes it carried.
+   * than 200 is an error with that `code`). The stream does not keep the process alive. It is
+   * published on REQUEST_CHANNEL once answered, and each chunk of its body as it arrives (`streamed`).
    */
   async stream(path: string, line: (text: string) => void, end: (error?: unknown) => void): Promise<{ stop(): void }> {
     const server = this.kc.getCurrentCluster()?.server;
@@ -189,20 +191,20 @@ export class KubeTransport {
     for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
     if (typeof options.auth === 'string') headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     const abort = new AbortController();
-    let bytes = 0;
     let status = 0;
     let pending = '';
     let finished = false;
+    const publish = (wireBytes: number, streamed: boolean): void => {
+      if (!requestChannel.hasSubscribers) return;
+      requestChannel.publish({ origin: url.origin, method: 'WATCH', path: url.pathname + url.search, status, wireBytes, decodedBytes: wireBytes, ...(streamed ? { streamed: true as const } : {}) } satisfies RequestMessage);
+    };
     const finish = (error?: unknown): void => {
       if (finished) return;
       finished = true;
-      if (requestChannel.hasSubscribers) {
-        requestChannel.publish({ origin: url.origin, method: 'WATCH', path: url.pathname + url.search, status, wireBytes: bytes, decodedBytes: bytes } satisfies RequestMessage);
-      }
       end(error);
     };
     const data = (chunk: Buffer): void => {
-      bytes += chunk.length;
+      publish(chunk.length, true);
       pending += chunk.toString('utf8');
       let nl = pending.indexOf('\n');
       while (nl >= 0 && !finished) {
@@ -214,6 +216,7 @@ export class KubeTransport {
     };
     const answered = (code: number): boolean => {
       status = code;
+      publish(0, false);
       if (code === 200) return true;
       finish(Object.assign(new Error(`watch ${url.pathname}: HTTP ${code}`), { code }));
       abort.abort();
