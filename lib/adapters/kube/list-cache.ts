@@ -1,8 +1,10 @@
 /**
  * IMPL-10: the warm collections of one container — every node, and the pods of each DaemonSet
  * (by namespace and label selector) read by full passes — each a WatchedCollection (see there for
- * why a cached read is as fresh as a LIST). At most MAX_POD_COLLECTIONS pod collections are kept;
- * the least recently read one is closed first.
+ * why a cached read is as fresh as a LIST). Memory is bounded: at most MAX_POD_COLLECTIONS pod
+ * collections and about `maxObjects` objects in all (default MAX_CACHED_OBJECTS: some 70 MB of heap,
+ * a pod as the API server returns it taking ~3.5 kB once parsed; the reconcile function has 512 MB); the least recently read pod collections
+ * are closed first. The node collection is kept whatever its size (every full pass needs it).
  */
 import { WatchedCollection, type CollectionRead, type CollectionStats, type CollectionSource, type WatchHandlers, type WatchStream } from './watched-collection.js';
 
@@ -17,6 +19,7 @@ export interface WatchRequest {
 export type WatchClient = (request: WatchRequest, handlers: WatchHandlers<unknown>) => WatchStream;
 
 export const MAX_POD_COLLECTIONS = 64;
+export const MAX_CACHED_OBJECTS = 20_000;
 
 /** The collections a cache can serve, and how to read each one. */
 export interface ListCacheSources<Node, Pod> {
@@ -30,28 +33,42 @@ export class ListCache<Node extends Meta, Pod extends Meta> {
   private nodeCollection: WatchedCollection<Node> | null = null;
   private readonly podCollections = new Map<string, WatchedCollection<Pod>>();
 
-  constructor(private readonly sources: ListCacheSources<Node, Pod>, private readonly options: { readonly now?: () => number; readonly maxAgeMs?: number } = {}) {}
+  constructor(
+    private readonly sources: ListCacheSources<Node, Pod>,
+    private readonly options: { readonly now?: () => number; readonly maxAgeMs?: number; readonly maxObjects?: number } = {},
+  ) {}
 
   nodes(): Promise<CollectionRead<Node>> {
     this.nodeCollection ??= new WatchedCollection(this.sources.nodes(), this.options);
     return this.nodeCollection.read();
   }
 
-  pods(namespace: string, labelSelector: string): Promise<CollectionRead<Pod>> {
+  async pods(namespace: string, labelSelector: string): Promise<CollectionRead<Pod>> {
     const key = `${namespace}\u0000${labelSelector}`;
     let c = this.podCollections.get(key);
     if (c === undefined) {
       c = new WatchedCollection(this.sources.pods(namespace, labelSelector), this.options);
-      if (this.podCollections.size >= MAX_POD_COLLECTIONS) {
-        const [oldestKey, oldest] = this.podCollections.entries().next().value as [string, WatchedCollection<Pod>];
-        oldest.close();
-        this.podCollections.delete(oldestKey);
-      }
     } else {
       this.podCollections.delete(key);
     }
+    // Most recently read last: eviction takes from the front.
     this.podCollections.set(key, c);
-    return c.read();
+    const read = await c.read();
+    this.evict(c);
+    return read;
+  }
+
+  /** Closes the least recently read pod collections (never `keep`) while over either bound. */
+  private evict(keep: WatchedCollection<Pod>): void {
+    const maxObjects = this.options.maxObjects ?? MAX_CACHED_OBJECTS;
+    let total = (this.nodeCollection?.size ?? 0) + [...this.podCollections.values()].reduce((n, c) => n + c.size, 0);
+    for (const [key, c] of this.podCollections) {
+      if (this.podCollections.size <= MAX_POD_COLLECTIONS && total <= maxObjects) break;
+      if (c === keep) continue;
+      total -= c.size;
+      c.close();
+      this.podCollections.delete(key);
+    }
   }
 
   /** The counts of the node collection, and of the pod collections summed (for logs and benchmarks). */

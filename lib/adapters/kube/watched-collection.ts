@@ -143,6 +143,11 @@ export class WatchedCollection<T extends Named> {
     this.drop('closed');
   }
 
+  /** Objects held (0 without a cache). */
+  get size(): number {
+    return this.items.size;
+  }
+
   /** The cache's version, for tests and diagnostics. */
   get resourceVersion(): string | null {
     return this.version === null ? null : this.version.toString();
