@@ -27,7 +27,7 @@ import { isAlreadyExists, isConflict, isGone, isNamespaceTerminating, isNotFound
 import { kubeClients } from './clients.js';
 import { EventSpamFilter } from './event-spam-filter.js';
 import { ListCache, type WatchClient } from './list-cache.js';
-import type { CollectionRead, VersionedList } from './watched-collection.js';
+import type { CollectionRead, VersionedList, WatchedCollectionOptions } from './watched-collection.js';
 
 export interface KubeClusterOptions {
   readonly managedResource?: ManagedResource;
@@ -42,10 +42,12 @@ export interface KubeClusterOptions {
    * when provably as fresh as a LIST). Needs clients with `watch`; sessions share their parent's.
    */
   readonly listCache?: boolean;
+  /** The list cache's clock, timers and maximum age (default: the process's). */
+  readonly listCacheOptions?: WatchedCollectionOptions;
 }
 
-/** Internal: what a session shares with the adapter it came from. */
-interface Shared {
+/** What a session shares with the adapter it came from. */
+export interface KubeClusterShared {
   readonly eventFilter: EventSpamFilter;
   readonly cache: ListCache<V1Node, V1Pod> | null;
 }
@@ -85,7 +87,7 @@ export class KubeCluster implements ClusterApi {
   private readonly clients: KubeClients;
   private readonly cache: ListCache<V1Node, V1Pod> | null;
 
-  constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: KubeClients, shared?: Shared) {
+  constructor(readonly kubeConfig: KubeConfig, options: KubeClusterOptions = {}, clients?: KubeClients, shared?: KubeClusterShared) {
     this.managedResource = options.managedResource ?? 'native';
     this.pageSize = options.pageSize ?? PAGE;
     this.component = options.component ?? 'daemonless';
@@ -96,13 +98,17 @@ export class KubeCluster implements ClusterApi {
     this.core = built.core;
     this.apps = built.apps;
     this.custom = built.custom;
-    this.cache = shared !== undefined ? shared.cache : options.listCache === true && built.watch !== undefined ? this.newCache(built.watch) : null;
+    this.cache = shared !== undefined ? shared.cache : options.listCache === true && built.watch !== undefined ? this.newCache(built.watch, options.listCacheOptions) : null;
   }
 
   /** A view sharing the same clients, spam filter and list cache, with counters of its own (one per reconcile pass). */
   session(): KubeCluster {
-    return new KubeCluster(this.kubeConfig, { managedResource: this.managedResource, pageSize: this.pageSize, component: this.component }, this.clients,
-      { eventFilter: this.eventFilter, cache: this.cache });
+    return new KubeCluster(this.kubeConfig, { managedResource: this.managedResource, pageSize: this.pageSize, component: this.component }, this.clients, this.shared);
+  }
+
+  /** What sessions of this adapter share with it (for adapters that build their sessions themselves). */
+  protected get shared(): KubeClusterShared {
+    return { eventFilter: this.eventFilter, cache: this.cache };
   }
 
   /** The list cache's counts (null without one). */
@@ -115,7 +121,7 @@ export class KubeCluster implements ClusterApi {
     this.cache?.close();
   }
 
-  private newCache(watch: WatchClient): ListCache<V1Node, V1Pod> {
+  private newCache(watch: WatchClient, cacheOptions: WatchedCollectionOptions | undefined): ListCache<V1Node, V1Pod> {
     // The cache's own requests are counted where a pass reads through it (cachedRead).
     const versioned = async <T>(what: string, page: (cont: string | undefined, limit: number) => Promise<{ items: T[]; metadata?: { _continue?: string; resourceVersion?: string } }>): Promise<VersionedList<T>> => {
       const items: T[] = [];
@@ -153,7 +159,7 @@ export class KubeCluster implements ClusterApi {
         probe: () => probe(`list pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector, limit: 1 })),
         watch: (resourceVersion, handlers) => watch({ path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, resourceVersion, labelSelector }, handlers as never),
       }),
-    });
+    }, cacheOptions);
   }
 
   /** A read through the list cache, counted as the requests it made (one probe, or a LIST's pages). */

@@ -6,7 +6,9 @@
  * a pod as the API server returns it taking ~3.5 kB once parsed; the reconcile function has 512 MB); the least recently read pod collections
  * are closed first. The node collection is kept whatever its size (every full pass needs it).
  */
-import { WatchedCollection, type CollectionRead, type CollectionStats, type CollectionSource, type WatchHandlers, type WatchStream } from './watched-collection.js';
+import {
+  WatchedCollection, type CollectionRead, type CollectionStats, type CollectionSource, type WatchedCollectionOptions, type WatchHandlers, type WatchStream,
+} from './watched-collection.js';
 
 /** A watch request: the collection's path (`/api/v1/nodes`, `/api/v1/namespaces/NS/pods`). */
 export interface WatchRequest {
@@ -35,7 +37,7 @@ export class ListCache<Node extends Meta, Pod extends Meta> {
 
   constructor(
     private readonly sources: ListCacheSources<Node, Pod>,
-    private readonly options: { readonly now?: () => number; readonly maxAgeMs?: number; readonly maxObjects?: number } = {},
+    private readonly options: WatchedCollectionOptions & { readonly maxObjects?: number } = {},
   ) {}
 
   nodes(): Promise<CollectionRead<Node>> {

@@ -77,6 +77,8 @@ export interface CollectionStats {
 export interface WatchedCollectionOptions {
   readonly now?: () => number;
   readonly maxAgeMs?: number;
+  /** Runs `fn` after `ms` (the wait for the watch); returns a cancel. Default: setTimeout. */
+  readonly setTimer?: (fn: () => void, ms: number) => () => void;
 }
 
 interface Named {
@@ -92,6 +94,11 @@ export const WAIT_MAX_MS = 1_000;
 /** A resourceVersion as a number; null when it is not a decimal integer. */
 export function parseVersion(rv: string | undefined): bigint | null {
   return rv !== undefined && /^[0-9]{1,30}$/.test(rv) ? BigInt(rv) : null;
+}
+
+function setTimer(fn: () => void, ms: number): () => void {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
 }
 
 const keyOf = (o: Named): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -116,10 +123,12 @@ export class WatchedCollection<T extends Named> {
   private closed = false;
   private readonly now: () => number;
   private readonly maxAgeMs: number;
+  private readonly setTimer: (fn: () => void, ms: number) => () => void;
 
   constructor(private readonly source: CollectionSource<T>, options: WatchedCollectionOptions = {}) {
     this.now = options.now ?? Date.now;
     this.maxAgeMs = options.maxAgeMs ?? MAX_AGE_MS;
+    this.setTimer = options.setTimer ?? setTimer;
   }
 
   /** The collection, at least as new as a consistent read sent now. */
@@ -165,12 +174,12 @@ export class WatchedCollection<T extends Named> {
       const waiter: Waiter = {
         target,
         done: (ok) => {
-          clearTimeout(timer);
+          cancel();
           this.waiters.delete(waiter);
           resolve(ok);
         },
       };
-      const timer = setTimeout(() => waiter.done(false), budget);
+      const cancel = this.setTimer(() => waiter.done(false), budget);
       this.waiters.add(waiter);
     });
   }
