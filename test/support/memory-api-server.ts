@@ -22,6 +22,15 @@
  * Errors are thrown as client-node throws them for a non-2xx answer: an `ApiException` with the
  * HTTP status as `code` and the API server's `Status` object, as JSON text, as `body`.
  *
+ * Watches (nodes, and pods of a namespace by label selector): every create, change and delete of a
+ * node or pod is logged with its resourceVersion; the last `watchWindow` changes are kept. A watch
+ * from resourceVersion X gets every logged change after X that it can see, in order, then the live
+ * ones, as ADDED/MODIFIED/DELETED events (an object that stops matching the label selector is a
+ * DELETED event, one that starts matching an ADDED one, as the API server's watch cache sends
+ * them). A watch from a version older than the kept window is 410 Expired ("too old resource
+ * version"). `watch` is synchronous (a backlog, then a callback per change); memory-watch.ts
+ * delivers the events to clients asynchronously, with the fault layer's delays and cuts.
+ *
  * The simulated scheduler and kubelet (`tick`) bind pods, start them and make them Ready after a
  * configurable number of ticks, and remove deleting pods once their grace period has passed.
  */
@@ -36,8 +45,11 @@ import type {
   V1Pod,
 } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
+import type { WatchClient, WatchRequest } from '../../lib/adapters/kube/list-cache.js';
+import type { WatchEvent } from '../../lib/adapters/kube/watched-collection.js';
 import type { PatchKind } from '../../lib/app/cluster-api.js';
 import { compileSelector, parseSelectorString, TEMPLATE_GENERATION_ANNOTATION } from '../../lib/core/index.js';
+import { MICROTASKS, openWatch } from './memory-watch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors as client-node surfaces them
@@ -84,6 +96,8 @@ const invalid = (kind: string, name: string, field: string, detail: string) =>
 /** 410 on a continue token the server no longer holds. */
 export const expired = () => apiException(410, 'Expired',
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+/** A watch from a resourceVersion older than the kept window. */
+export const tooOld = (from: number, oldest: number) => apiException(410, 'Expired', `too old resource version: ${from} (${oldest})`);
 const namespaceTerminating = (r: Resource, namespace: string, name: string) =>
   apiException(403, 'Forbidden', `${resourceName(r)} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
     ...detailsOf(r, name), causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
@@ -182,6 +196,8 @@ export const WRITE_OPS: ReadonlySet<RawOp> = new Set<RawOp>([
 /** How the client objects reach the server (the fault layer implements this too). */
 export interface RawApi {
   call<T>(op: RawOp, run: (server: MemoryApiServer) => T, info?: CallInfo): Promise<T>;
+  /** Opens a watch (clients without it have no `watch`). */
+  watch?: WatchClient;
 }
 
 /** What the fault layer may want to know about a call. */
@@ -221,6 +237,33 @@ export interface RecordedEvent {
   readonly message: string;
 }
 
+/** A change of a node or pod, as the server keeps it for watches. */
+export interface LoggedChange {
+  readonly rv: number;
+  readonly kind: 'nodes' | 'pods';
+  /** The object after the change; a deleted object as it was, with the delete's resourceVersion. */
+  readonly object: V1Node | V1Pod;
+  /** The object before the change (null: created). */
+  readonly prev: V1Node | V1Pod | null;
+  readonly deleted: boolean;
+}
+
+/** What one watch sees of the server's changes. */
+interface Watcher {
+  readonly see: (change: LoggedChange) => WatchEvent<unknown> | null;
+  readonly onEvent: (e: WatchEvent<unknown>) => void;
+  readonly onProgress: (() => void) | undefined;
+}
+
+/** A watch opened on the server: the logged events after its version, then live ones through the callback. */
+export interface WatchSubscription {
+  readonly backlog: readonly WatchEvent<unknown>[];
+  stop(): void;
+}
+
+/** Continue tokens held at most (the oldest is forgotten first: a 410 Expired for its list). */
+const MAX_CONTINUE_TOKENS = 1000;
+
 interface PodSim {
   createdTick: number;
   boundTick: number | null;
@@ -249,6 +292,12 @@ export class MemoryApiServer {
   #lists = new Map<string, { items: unknown[]; rv: string }>();
   #listSeq = 0;
   readonly #sim = new Map<string, PodSim>();
+  /** Changes kept for watches (every change with a resourceVersion above #logFloor). */
+  #changes: LoggedChange[] = [];
+  #logFloor = 1;
+  readonly #watchers = new Set<Watcher>();
+  /** How many changes are kept for watches (a watch from before them is 410 Expired). */
+  watchWindow = 1000;
 
   constructor(readonly now: () => Date, readonly kubelet: KubeletOptions = { bindAfterTicks: 1, readyAfterTicks: 1 }) {}
 
@@ -256,8 +305,14 @@ export class MemoryApiServer {
     return this.#tick;
   }
 
+  /** The current resourceVersion (of the last change of any object). */
+  get resourceVersion(): string {
+    return String(this.#rv);
+  }
+
   #nextRv(): string {
     this.#rv += 1;
+    for (const w of this.#watchers) w.onProgress?.();
     return String(this.#rv);
   }
 
@@ -303,6 +358,7 @@ export class MemoryApiServer {
     this.#listSeq += 1;
     const token = `c${this.#listSeq}`;
     this.#lists.set(token, { items: rest, rv });
+    if (this.#lists.size > MAX_CONTINUE_TOKENS) this.#lists.delete(this.#lists.keys().next().value as string);
     return { items: page, metadata: { _continue: token, resourceVersion: rv } };
   }
 
@@ -369,7 +425,7 @@ export class MemoryApiServer {
     const controllers = (body.metadata?.ownerReferences ?? []).filter((r) => r.controller === true);
     if (controllers.length > 1) throw invalid('Pod', name, 'metadata.ownerReferences', 'Only one reference can have Controller set to true');
     const pod: V1Pod = { ...clone(body), metadata: { ...this.#newMeta(body.metadata, 'Pod'), namespace }, status: { phase: 'Pending' } };
-    this.pods.set(key(namespace, name), pod);
+    this.#setPod(key(namespace, name), pod);
     this.#sim.set(key(namespace, name), { createdTick: this.#tick, boundTick: pod.spec?.nodeName ? this.#tick : null, deletedTick: null });
     this.#record({ op: 'createPod', kind: 'Pod', namespace, name });
     return clone(pod);
@@ -390,7 +446,7 @@ export class MemoryApiServer {
       return before;
     }
     const next: V1Pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: this.#stamp(), deletionGracePeriodSeconds: grace, resourceVersion: this.#nextRv() } };
-    this.pods.set(k, next);
+    this.#setPod(k, next);
     const sim = this.#sim.get(k);
     if (sim) sim.deletedTick = this.#tick;
     return clone(next);
@@ -401,7 +457,7 @@ export class MemoryApiServer {
     const pod = this.pods.get(k);
     if (!pod) throw notFound(PODS, name);
     const next = this.#patchObject(pod, body, strategy, PODS, 'Pod');
-    this.pods.set(k, next);
+    this.#setPod(k, next);
     this.#record({ op: 'patchPod', kind: 'Pod', namespace, name });
     return clone(next);
   }
@@ -472,6 +528,53 @@ export class MemoryApiServer {
     return body;
   }
 
+  // ---- Watches ----
+
+  /**
+   * A watch of `request.path` (`/api/v1/nodes`, `/api/v1/namespaces/NS/pods`) from
+   * `request.resourceVersion`: the logged changes after it that the watch sees (the backlog), then
+   * `onEvent` for each later one, synchronously as it happens; `onProgress` after every new
+   * resourceVersion (of any object: what a bookmark may report). 410 Expired when the version is
+   * older than the kept window, 404 for another path, 400 for a bad selector or version.
+   */
+  watch(request: WatchRequest, onEvent: (e: WatchEvent<unknown>) => void, onProgress?: () => void): WatchSubscription {
+    const see = watchFilter(request);
+    if (!/^[0-9]{1,30}$/.test(request.resourceVersion)) throw apiException(400, 'BadRequest', `invalid resourceVersion "${request.resourceVersion}"`);
+    const from = Number(request.resourceVersion);
+    if (from < this.#logFloor) throw tooOld(from, this.#logFloor + 1);
+    const backlog = this.#changes.filter((c) => c.rv > from).map(see).filter((e): e is WatchEvent<unknown> => e !== null);
+    const watcher: Watcher = { see, onEvent, onProgress };
+    this.#watchers.add(watcher);
+    return { backlog, stop: () => this.#watchers.delete(watcher) };
+  }
+
+  /** Open watches. */
+  get watchCount(): number {
+    return this.#watchers.size;
+  }
+
+  /** Forgets every logged change (as an etcd compaction would): a watch from before now is 410 Expired. */
+  compact(): void {
+    this.#changes = [];
+    this.#logFloor = this.#rv;
+  }
+
+  /** Logs a change of a node or pod (`next` null: deleted) and hands it to the open watches. */
+  #log(kind: LoggedChange['kind'], next: V1Node | V1Pod | null, prev: V1Node | V1Pod | null): void {
+    let object = next;
+    if (object === null) {
+      const gone = prev as V1Node | V1Pod;
+      object = { ...gone, metadata: { ...gone.metadata, resourceVersion: this.#nextRv() } };
+    }
+    const change: LoggedChange = { rv: Number(object.metadata?.resourceVersion), kind, object, prev, deleted: next === null };
+    this.#changes.push(change);
+    while (this.#changes.length > Math.max(0, this.watchWindow)) this.#logFloor = (this.#changes.shift() as LoggedChange).rv;
+    for (const w of [...this.#watchers]) {
+      const e = w.see(change);
+      if (e !== null) w.onEvent(e);
+    }
+  }
+
   // ---- What users, nodes and the test do (not API calls of the controller) ----
 
   /** Creates or updates a DaemonSet as a user would (apiserver bookkeeping of API-5). Keeps status. */
@@ -510,19 +613,24 @@ export class MemoryApiServer {
     const name = node.metadata?.name ?? '';
     const existing = this.nodes.get(name);
     const meta = existing ? { ...clone(node.metadata), uid: existing.metadata?.uid, creationTimestamp: existing.metadata?.creationTimestamp, resourceVersion: this.#nextRv() } : this.#newMeta(node.metadata, 'Node');
-    this.nodes.set(name, { ...clone(node), metadata: meta });
+    const next: V1Node = { ...clone(node), metadata: meta };
+    this.nodes.set(name, next);
+    this.#log('nodes', next, existing ?? null);
   }
 
   /** Removes a node; pods bound to it are garbage-collected (PodGC) at the next tick. */
   removeNode(name: string): void {
+    const node = this.nodes.get(name);
+    if (!node) return;
     this.nodes.delete(name);
+    this.#log('nodes', null, node);
   }
 
   /** Makes a pod fail (phase Failed, not Ready), as a crashing container with restartPolicy Never would. */
   failPod(namespace: string, name: string, phase: 'Failed' | 'Succeeded' = 'Failed'): void {
     const pod = this.pods.get(key(namespace, name));
     if (!pod) return;
-    this.pods.set(key(namespace, name), {
+    this.#setPod(key(namespace, name), {
       ...pod,
       status: { ...pod.status, phase, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: this.#stamp() }] },
       metadata: { ...pod.metadata, resourceVersion: this.#nextRv() },
@@ -534,7 +642,7 @@ export class MemoryApiServer {
     const pod = this.pods.get(key(namespace, name));
     const sim = this.#sim.get(key(namespace, name));
     if (!pod || !sim || pod.status?.phase !== 'Running') return;
-    this.pods.set(key(namespace, name), {
+    this.#setPod(key(namespace, name), {
       ...pod,
       status: { ...pod.status, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: this.#stamp() }] },
       metadata: { ...pod.metadata, resourceVersion: this.#nextRv() },
@@ -543,8 +651,17 @@ export class MemoryApiServer {
   }
 
   #removePod(k: string): void {
+    const pod = this.pods.get(k);
     this.pods.delete(k);
     this.#sim.delete(k);
+    if (pod) this.#log('pods', null, pod);
+  }
+
+  /** Stores a new version of a pod (created or changed) and logs the change. */
+  #setPod(k: string, pod: V1Pod): void {
+    const prev = this.pods.get(k) ?? null;
+    this.pods.set(k, pod);
+    this.#log('pods', pod, prev);
   }
 
   /**
@@ -575,14 +692,14 @@ export class MemoryApiServer {
       if (!nodeName) {
         const target = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0];
         if (target && this.nodes.has(target) && this.#tick - sim.createdTick >= this.kubelet.bindAfterTicks) {
-          this.pods.set(k, { ...pod, spec: { ...pod.spec, containers: pod.spec?.containers ?? [], nodeName: target }, metadata: { ...pod.metadata, resourceVersion: this.#nextRv() } });
+          this.#setPod(k, { ...pod, spec: { ...pod.spec, containers: pod.spec?.containers ?? [], nodeName: target }, metadata: { ...pod.metadata, resourceVersion: this.#nextRv() } });
           sim.boundTick = this.#tick;
         }
         continue;
       }
       const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
       if (!ready && this.#tick - (sim.boundTick ?? sim.createdTick) >= this.kubelet.readyAfterTicks) {
-        this.pods.set(k, {
+        this.#setPod(k, {
           ...pod,
           status: { ...pod.status, phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: this.#stamp() }] },
           metadata: { ...pod.metadata, resourceVersion: this.#nextRv() },
@@ -600,6 +717,8 @@ export class MemoryApiServer {
     for (const [k, v] of this.revisions) copy.revisions.set(k, clone(v));
     for (const ns of this.terminating) copy.terminating.add(ns);
     copy.#rv = this.#rv;
+    copy.#logFloor = this.#rv;
+    copy.watchWindow = this.watchWindow;
     copy.#uid = this.#uid;
     copy.#tick = this.#tick;
     for (const [k, v] of this.#sim) copy.#sim.set(k, { ...v });
@@ -607,9 +726,41 @@ export class MemoryApiServer {
   }
 }
 
-/** A RawApi that serves every call of one session straight from the server (no faults). */
+/**
+ * What a watch of `request` sees of a change, as the API server's watch cache tells it: ADDED,
+ * MODIFIED or DELETED by whether the object was and is in the watched set (an object leaving the
+ * label selector is DELETED, with its last content matching and the change's resourceVersion).
+ */
+function watchFilter(request: WatchRequest): (change: LoggedChange) => WatchEvent<unknown> | null {
+  let kind: LoggedChange['kind'];
+  let namespace: string | undefined;
+  const pods = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(request.path);
+  if (request.path === '/api/v1/nodes') kind = 'nodes';
+  else if (pods) {
+    kind = 'pods';
+    namespace = decodeURIComponent(pods[1] ?? '');
+  } else {
+    throw apiException(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  const matches = selectorPredicate(request.labelSelector);
+  const inside = (o: V1Node | V1Pod | null): boolean =>
+    o !== null && (namespace === undefined || o.metadata?.namespace === namespace) && matches(o.metadata?.labels ?? {});
+  return (c) => {
+    if (c.kind !== kind) return null;
+    const was = inside(c.prev);
+    if (c.deleted) return was ? { type: 'DELETED', object: clone(c.object) } : null;
+    const is = inside(c.object);
+    if (is) return { type: was ? 'MODIFIED' : 'ADDED', object: clone(c.object) };
+    if (!was) return null;
+    const left = c.prev as V1Node | V1Pod;
+    return { type: 'DELETED', object: clone({ ...left, metadata: { ...left.metadata, resourceVersion: String(c.rv) } }) };
+  };
+}
+
+/** A RawApi that serves every call of one session straight from the server (no faults; watch events on the microtask queue). */
 export function directApi(server: MemoryApiServer, session: number | null): RawApi {
   return {
+    watch: (request, handlers) => openWatch(server, request, handlers, MICROTASKS),
     async call<T>(_op: RawOp, run: (s: MemoryApiServer) => T): Promise<T> {
       const previous = server.currentSession;
       server.currentSession = session;
