@@ -9,18 +9,28 @@
  * fault layer can tell the passes apart (which pass wrote what, which pass died). The methods hand
  * back the transport's promise itself (no extra async step), so concurrent calls reach the fault
  * layer in the order the adapter makes them.
+ *
+ * With `listCache: true` the adapter (a "container", as one warm Lambda instance) keeps a list
+ * cache of its own, fed by the server's watches, which every session of it shares; the cache's
+ * probes, lists and watches go through `containerRaw` (the container's connection), not through a
+ * pass's. Another MemoryKubeCluster over the same server is another container with another cache.
  */
 import {
   HttpMethod,
   KubeConfig,
   RequestContext,
   type ConfigurationOptions,
+  type V1Node,
+  type V1Pod,
   type V1Status,
 } from '@kubernetes/client-node';
-import type { PatchKind } from '../../lib/app/cluster-api.js';
-import { KubeCluster, type AppsClient, type CoreClient, type CustomClient, type KubeClients, type KubeClusterOptions } from '../../lib/adapters/kube/kube-cluster.js';
+import type { ListResult, PatchKind } from '../../lib/app/cluster-api.js';
+import { EventSpamFilter } from '../../lib/adapters/kube/event-spam-filter.js';
+import {
+  KubeCluster, type AppsClient, type CoreClient, type CustomClient, type KubeClients, type KubeClusterOptions, type KubeClusterShared,
+} from '../../lib/adapters/kube/kube-cluster.js';
 import { CRD_GROUP, CRD_PLURAL, CRD_VERSION } from '../../lib/core/managed-resource.js';
-import { apiException, directApi, type ListOptions, type MemoryApiServer, type RawApi } from './memory-api-server.js';
+import { apiException, directApi, type ListOptions, type MemoryApiServer, type RawApi, type RawOp } from './memory-api-server.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -124,30 +134,49 @@ export function memoryClients(raw: RawApi): KubeClients {
       return raw.call('patchDaemonSet', (s) => s.patchDaemonSet(p.namespace, p.name, body));
     },
   };
-  return { core, apps, custom };
+  const watch = raw.watch;
+  return { core, apps, custom, ...(watch === undefined ? {} : { watch: (request, handlers) => watch(request, handlers) }) };
 }
 
 export interface MemoryKubeClusterOptions extends KubeClusterOptions {
   /** Builds the RawApi of a new session (the fault layer hooks in here); default: straight to the server. */
   readonly rawFor?: (session: number) => RawApi;
+  /** Builds the RawApi of the container itself (its list cache's calls and watches); default: `rawFor`. */
+  readonly containerRaw?: (session: number) => RawApi;
   /** Told the id of every session opened (synchronously, before its first call). */
   readonly onSession?: (session: number) => void;
+  /** Told whether each node or pod list a session got (listed, or from the cache) was whole. */
+  readonly onRead?: (session: number, op: RawOp, complete: boolean) => void;
 }
 
 let sessionSeq = 0;
 
-/** The real adapter over the in-memory server; every `session()` has client objects of its own. */
+/** The real adapter over the in-memory server; every `session()` has client objects of its own, and shares the list cache. */
 export class MemoryKubeCluster extends KubeCluster {
   readonly sessionId: number;
 
-  constructor(readonly server: MemoryApiServer, readonly options: MemoryKubeClusterOptions = {}, sessionId: number = (sessionSeq += 1)) {
-    super(new KubeConfig(), options, memoryClients(options.rawFor ? options.rawFor(sessionId) : directApi(server, sessionId)));
+  constructor(readonly server: MemoryApiServer, readonly options: MemoryKubeClusterOptions = {}, sessionId: number = (sessionSeq += 1), shared?: KubeClusterShared) {
+    const raw = shared === undefined && options.containerRaw ? options.containerRaw(sessionId) : options.rawFor ? options.rawFor(sessionId) : directApi(server, sessionId);
+    super(new KubeConfig(), options, memoryClients(raw), shared);
     this.sessionId = sessionId;
   }
 
   override session(): MemoryKubeCluster {
-    const next = new MemoryKubeCluster(this.server, this.options);
+    // Each pass has a spam filter of its own here (the fault runs count recorded Events as writes).
+    const next = new MemoryKubeCluster(this.server, this.options, undefined, { eventFilter: this.options.eventFilter ?? new EventSpamFilter(), cache: this.shared.cache });
     this.options.onSession?.(next.sessionId);
     return next;
+  }
+
+  override async listNodes(): Promise<ListResult<V1Node>> {
+    const r = await super.listNodes();
+    this.options.onRead?.(this.sessionId, 'listNodes', r.complete);
+    return r;
+  }
+
+  override async listPods(namespace: string, labelSelector?: string, fieldSelector?: string): Promise<ListResult<V1Pod>> {
+    const r = await super.listPods(namespace, labelSelector, fieldSelector);
+    this.options.onRead?.(this.sessionId, 'listPods', r.complete);
+    return r;
   }
 }
