@@ -10,9 +10,19 @@
  * - expire a list's continue token (410 Expired: the client ends the list as incomplete);
  * - kill the function: after a session's k-th write reached the server, every later call of that
  *   session fails without reaching it (nothing after the k-th write happens).
+ * The list cache of a container (`containerRaw`) reads through the same faults (its probes and
+ * lists never die with a pass), its calls take virtual time (`network.callLatencyMs`), and its
+ * watches (memory-watch.ts) deliver events late (`network.eventDelayMs`), with or without
+ * bookmarks, and per stream may break after a few events (server end, connection reset, ERROR 410,
+ * stall), deliver events twice or re-send earlier ones, be refused, or be answered 410 when they
+ * start from a version out of the server's window; an API server restart breaks every open watch.
  * Every decision comes from a seeded PRNG, so a run is reproducible from its seed.
  */
+import type { WatchHandlers, WatchStream } from '../../lib/adapters/kube/watched-collection.js';
+import type { WatchRequest } from '../../lib/adapters/kube/list-cache.js';
 import { apiException, expired, MemoryApiServer, WRITE_OPS, type CallInfo, type RawApi, type RawOp } from './memory-api-server.js';
+import { connectionError, MICROTASKS, openWatch, type Network, type OpenStream, type StreamFaults } from './memory-watch.js';
+import type { VirtualScheduler } from './virtual-time.js';
 
 /** mulberry32: a small, fast, seedable PRNG. */
 export function prng(seed: number): () => number {
@@ -38,9 +48,27 @@ export interface FaultRates {
   readonly restart: number;
   /** A session (one reconcile pass) is killed after a random number of writes. */
   readonly die: number;
+  /** A watch stream breaks after a few events (ends, connection reset, ERROR 410, or stalls). */
+  readonly watchBreak: number;
+  /** A watch event is delivered twice, or an earlier one is sent again after it. */
+  readonly watchDuplicate: number;
+  /** Before a call of a list cache: the API server forgets the changes it kept for watches (a watch from before is 410). */
+  readonly compact: number;
 }
 
-export const NO_FAULTS: FaultRates = { fail: 0, lostResponse: 0, expireContinue: 0, restart: 0, die: 0 };
+export const NO_FAULTS: FaultRates = { fail: 0, lostResponse: 0, expireContinue: 0, restart: 0, die: 0, watchBreak: 0, watchDuplicate: 0, compact: 0 };
+
+/** The network between the API server and a container's list cache (not faults: they stay when faults stop). */
+export interface NetworkShape {
+  /** Each watch event arrives up to this many ms (virtual time) after the change. */
+  readonly eventDelayMs: number;
+  /** Watches get a bookmark this long after a change of any object (null: no bookmarks). */
+  readonly bookmarkMs: number | null;
+  /** Each of the cache's requests (watches too) takes up to this many ms to reach the server, and again to come back. */
+  readonly callLatencyMs: number;
+}
+
+export const INSTANT_NETWORK: NetworkShape = { eventDelayMs: 0, bookmarkMs: null, callLatencyMs: 0 };
 
 /** Thrown to the shell once a session's function is dead (as seen by a client: the connection is gone). */
 export class FunctionDied extends Error {
@@ -48,14 +76,6 @@ export class FunctionDied extends Error {
     super(`function instance of session ${session} is dead`);
     this.name = 'FunctionDied';
   }
-}
-
-/**
- * A connection-level failure as client-node surfaces it: undici's fetch rejects with a TypeError
- * "fetch failed" whose cause carries the socket error code; there is no HTTP status.
- */
-function connectionError(message: string, errno: string): Error {
-  return new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code: errno }) });
 }
 
 /** What the layer did to one session. */
@@ -78,26 +98,57 @@ export interface SessionFaults {
 
 export class FaultInjector {
   rates: FaultRates = NO_FAULTS;
+  network: NetworkShape = INSTANT_NETWORK;
   readonly sessions = new Map<number, SessionFaults>();
   /** Totals of injected faults by kind over the injector's life. */
   readonly totals: Record<string, number> = {};
   #outage = 0;
+  readonly #streams = new Set<OpenStream>();
 
-  constructor(readonly server: MemoryApiServer, readonly random: () => number) {}
+  /** `scheduler`: the virtual time of containers' calls and watches (without it, watch events come on the microtask queue). */
+  constructor(readonly server: MemoryApiServer, readonly random: () => number, readonly scheduler: VirtualScheduler | null = null) {}
 
   /** The RawApi of one session (pass to `MemoryClusterOptions.rawFor`). */
   rawFor(session: number): RawApi {
+    return this.#raw(session, false);
+  }
+
+  /** The RawApi of a container's own calls: its list cache's probes, lists and watches (`MemoryClusterOptions.containerRaw`). */
+  containerRaw(session: number): RawApi {
+    return { ...this.#raw(session, true), watch: (request, handlers) => this.#watch(request, handlers) };
+  }
+
+  /** A list a session read reached its end or not (through a container's cache, which reads for many sessions). */
+  noteRead(session: number, op: RawOp, complete: boolean): void {
+    const state = this.sessions.get(session);
+    if (state === undefined) return;
+    state.lists[op] = complete;
+    state.truncated = Object.values(state.lists).includes(false);
+  }
+
+  #note(kind: string): void {
+    this.totals[kind] = (this.totals[kind] ?? 0) + 1;
+  }
+
+  #raw(session: number, container: boolean): RawApi {
     const state: SessionFaults = { truncated: false, lists: {}, writesReached: 0, dieAfter: null, dead: false, injected: {} };
-    if (this.rates.die > 0 && this.random() < this.rates.die) state.dieAfter = Math.floor(this.random() * 6);
+    if (!container && this.rates.die > 0 && this.random() < this.rates.die) state.dieAfter = Math.floor(this.random() * 6);
     this.sessions.set(session, state);
     const note = (kind: string): void => {
       state.injected[kind] = (state.injected[kind] ?? 0) + 1;
-      this.totals[kind] = (this.totals[kind] ?? 0) + 1;
+      this.#note(kind);
+    };
+    const latency = async (): Promise<void> => {
+      const ms = this.network.callLatencyMs;
+      const scheduler = this.scheduler;
+      if (!container || ms <= 0 || scheduler === null) return;
+      await new Promise<void>((resolve) => scheduler.after(Math.floor(this.random() * (ms + 1)), resolve));
     };
     return {
       call: async <T>(op: RawOp, run: (s: MemoryApiServer) => T, info?: CallInfo): Promise<T> => {
         // Every call crosses an await, as a network call would: concurrent calls interleave.
         await Promise.resolve();
+        await latency();
         if (state.dead) throw new FunctionDied(session);
         const write = WRITE_OPS.has(op);
         const r = this.rates;
@@ -109,9 +160,14 @@ export class FaultInjector {
         if (r.restart > 0 && this.random() < r.restart) {
           this.#outage = 1 + Math.floor(this.random() * 4);
           note('restart');
+          for (const s of [...this.#streams]) s.kill(connectionError('socket hang up', 'ECONNRESET'));
           throw connectionError('socket hang up', 'ECONNRESET');
         }
         if (r.fail > 0 && this.random() < r.fail) throw this.#failure(note);
+        if (container && r.compact > 0 && this.random() < r.compact) {
+          note('compact');
+          this.server.compact();
+        }
         const continued = info?.continued === true;
         if (continued && r.expireContinue > 0 && this.random() < r.expireContinue) {
           note('expired-continue');
@@ -143,7 +199,43 @@ export class FaultInjector {
             throw this.random() < 0.5 ? connectionError('read ECONNRESET', 'ECONNRESET') : apiException(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout');
           }
         }
+        await latency();
         return result;
+      },
+    };
+  }
+
+  #watch(request: WatchRequest, handlers: WatchHandlers<unknown>): WatchStream {
+    const r = this.rates;
+    const random = this.random;
+    const scheduler = this.scheduler;
+    const net: Network = scheduler === null ? MICROTASKS : { now: () => scheduler.now, after: (ms, fn) => scheduler.after(ms, fn) };
+    const breaks = r.watchBreak > 0 && random() < r.watchBreak;
+    const faults: StreamFaults = {
+      delay: () => (this.network.eventDelayMs > 0 ? Math.floor(random() * (this.network.eventDelayMs + 1)) : 0),
+      bookmarkMs: this.network.bookmarkMs,
+      breakAfter: breaks ? Math.floor(random() * 6) : null,
+      breakAs: breaks ? (['end', 'fail', 'gone', 'stall'] as const)[Math.floor(random() * 4)] ?? 'end' : 'end',
+      duplicate: () => (r.watchDuplicate > 0 && random() < r.watchDuplicate ? (random() < 0.5 ? 'again' : 'replay') : null),
+      goneAs: random() < 0.5 ? 'http' : 'event',
+      refuse: (r.restart > 0 && this.#outage > 0) || (r.fail > 0 && random() < r.fail),
+      startDelayMs: this.network.callLatencyMs > 0 ? Math.floor(random() * (this.network.callLatencyMs + 1)) : 0,
+      random,
+      note: (kind) => this.#note(kind),
+    };
+    const streams = this.#streams;
+    const stream: OpenStream = openWatch(this.server, request, {
+      event: (e) => handlers.event(e),
+      end: (error) => {
+        streams.delete(stream);
+        handlers.end(error);
+      },
+    }, net, faults);
+    streams.add(stream);
+    return {
+      stop: () => {
+        streams.delete(stream);
+        stream.stop();
       },
     };
   }

@@ -1,7 +1,7 @@
 /** fast-check generators of fault-injection scenarios (see harness.ts for what the steps mean). */
 import fc from 'fast-check';
 import type { FaultRates } from '../../support/fault-cluster.js';
-import type { DsSpec, NodeSpec, Scenario, Step, Strategy } from './harness.js';
+import type { CacheSpec, DsSpec, NodeSpec, Scenario, Step, Strategy } from './harness.js';
 
 const arbStrategy: fc.Arbitrary<Strategy> = fc.constantFrom<Strategy>(
   { type: 'OnDelete' },
@@ -47,6 +47,28 @@ const arbRates: fc.Arbitrary<FaultRates> = fc.record({
   expireContinue: fc.constantFrom(0, 0.1, 0.3, 0.6),
   restart: fc.constantFrom(0, 0, 0.01),
   die: fc.constantFrom(0, 0.1, 0.3),
+  watchBreak: fc.constantFrom(0, 0.1, 0.3, 0.6),
+  watchDuplicate: fc.constantFrom(0, 0.05, 0.2),
+  compact: fc.constantFrom(0, 0.05, 0.2),
+});
+
+/**
+ * The list cache: one container (every pass on the same warm cache) or several; events on time, a
+ * little late or later than a read waits (WAIT_MIN_MS is 20); bookmarks soon after every change,
+ * late, or none (a read whose collection did not change then waits its wait out and lists); a
+ * window of a few changes (watches started after a slow list get 410) or plenty; a maximum age
+ * that runs out within a run, or not.
+ */
+const arbCache: fc.Arbitrary<CacheSpec> = fc.record({
+  containers: fc.constantFrom(1, 1, 2, 3),
+  restart: fc.constantFrom(0, 0, 0.05, 0.3),
+  network: fc.record({
+    eventDelayMs: fc.constantFrom(0, 5, 15, 60),
+    bookmarkMs: fc.constantFrom<number | null>(null, 1, 5, 50),
+    callLatencyMs: fc.constantFrom(0, 0, 3, 30),
+  }),
+  window: fc.constantFrom(3, 20, 1000),
+  maxAgeS: fc.constantFrom(10, 60, 300),
 });
 
 export const arbScenario = (delivery: Scenario['delivery']): fc.Arbitrary<Scenario> => fc.record({
@@ -59,5 +81,6 @@ export const arbScenario = (delivery: Scenario['delivery']): fc.Arbitrary<Scenar
   readyAfterTicks: fc.integer({ min: 0, max: 2 }),
   rates: arbRates,
   delivery: fc.constant(delivery),
+  cache: fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 9, arbitrary: arbCache }),
   steps: fc.array(arbStep, { minLength: 5, maxLength: 40 }),
 });

@@ -6,6 +6,13 @@
  * queue). The architecture's invariants are checked after every step and every pass; violations
  * are collected (never thrown) so the checks themselves can be tested against sabotaged passes.
  *
+ * With a list cache (`Scenario.cache`), passes run on one of a few "containers" (KubeCluster
+ * instances, each with a list cache of its own fed by the server's watches), picked per pass, as
+ * a DaemonSet's messages land on whichever warm Lambda instance takes them; a container may be
+ * replaced by a new one (a cold start: its cache is gone) between its passes. The caches' watches
+ * and probes go through the fault layer too (late events, broken or stalled streams, 410s,
+ * duplicated events, failed probes and lists), on a virtual network clock (virtual-time.ts).
+ *
  * The checks are written independently of the core: eligibility, availability, budgets and status
  * are recomputed here from the scenario's restricted vocabulary (one optional nodeSelector
  * `role=daemon`, one optional taint key `k`, one optional toleration of it).
@@ -21,9 +28,11 @@ import {
   CONTROLLER_REVISION_HASH_LABEL, FAILED_POD_BACKOFF_ANNOTATION, POD_TEMPLATE_GENERATION_LABEL, TEMPLATE_GENERATION_ANNOTATION, type PlanOptions,
 } from '../../../lib/core/index.js';
 import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
-import { FaultInjector, NO_FAULTS, prng, type FaultRates } from '../../support/fault-cluster.js';
+import type { CollectionStats } from '../../../lib/adapters/kube/watched-collection.js';
+import { FaultInjector, NO_FAULTS, prng, type FaultRates, type NetworkShape } from '../../support/fault-cluster.js';
 import { MemoryApiServer, type ServerWrite } from '../../support/memory-api-server.js';
 import { MemoryKubeCluster } from '../../support/memory-clients.js';
+import { VirtualScheduler } from '../../support/virtual-time.js';
 import { T0 } from '../../builders/clock.js';
 import { daemonSet } from '../../builders/daemon-set.js';
 import { node as nodeBuilder } from '../../builders/node.js';
@@ -64,6 +73,19 @@ export type Step =
   | { readonly kind: 'changeNode'; readonly index: number; readonly spec: NodeSpec }
   | { readonly kind: 'podFault'; readonly index: number; readonly fault: 'Failed' | 'Succeeded' | 'unready' };
 
+/** The list cache of a run: the containers passes run on and the network between them and the API server. */
+export interface CacheSpec {
+  /** Containers (each a KubeCluster with a list cache of its own); each pass runs on one picked at random. */
+  readonly containers: number;
+  /** Per pass: the picked container, when idle, is replaced by a new one (its cache is gone). */
+  readonly restart: number;
+  readonly network: NetworkShape;
+  /** Changes the API server keeps for watches (a watch from an older version is 410 Expired). */
+  readonly window: number;
+  /** The caches' maximum age, in seconds of the scenario's clock. */
+  readonly maxAgeS: number;
+}
+
 export interface Scenario {
   readonly seed: number;
   readonly nodes: readonly NodeSpec[];
@@ -74,6 +96,8 @@ export interface Scenario {
   readonly readyAfterTicks: number;
   readonly rates: FaultRates;
   readonly delivery: 'direct' | 'queue';
+  /** null: no list cache (every pass lists). */
+  readonly cache: CacheSpec | null;
   readonly steps: readonly Step[];
 }
 
@@ -422,6 +446,30 @@ export function diffStates(a: string, b: string): string {
 // ---------------------------------------------------------------------------------------------
 // The environment: server, fault layer, reconciler
 
+/** The list caches' counts: the node collections', and the pod collections' summed. */
+export interface CacheCounts {
+  readonly nodes: CollectionStats;
+  readonly pods: CollectionStats;
+}
+
+const COUNTED = ['hits', 'waited', 'lists', 'waitsRunOut', 'drops'] as const;
+
+export const noCacheCounts = (): CacheCounts => ({
+  nodes: { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} },
+  pods: { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} },
+});
+
+/** Adds `add` to `total`. */
+export function addCacheCounts(total: CacheCounts, add: CacheCounts | null): void {
+  if (add === null) return;
+  for (const kind of ['nodes', 'pods'] as const) {
+    const t = total[kind];
+    const a = add[kind];
+    for (const k of COUNTED) t[k] += a[k];
+    for (const [reason, n] of Object.entries(a.dropped)) t.dropped[reason] = (t.dropped[reason] ?? 0) + n;
+  }
+}
+
 export class Clock {
   ms = T0.getTime();
   date(): Date {
@@ -436,30 +484,111 @@ export interface PassResult {
   readonly error?: unknown;
 }
 
+/** A warm instance of the controller: an adapter (with its list cache, if any) and a reconciler over it. */
+interface Container {
+  readonly cluster: MemoryKubeCluster;
+  readonly reconcile: ReconcileFn;
+  /** Passes running on it. */
+  running: number;
+}
+
+
 export class Env {
   readonly violations: Violation[] = [];
   readonly injector: FaultInjector;
-  readonly cluster: MemoryKubeCluster;
   readonly reconcile: ReconcileFn;
+  /** Virtual time of the containers' network (watch events, the caches' calls and waits). */
+  readonly scheduler = new VirtualScheduler();
   /** Session id of the pass being started (set synchronously by `session()`). */
   #lastSession: number | null = null;
+  readonly #containers: Container[] = [];
+  readonly #newContainer: () => Container;
+  readonly #cacheRandom: () => number;
+  /** Counts of caches of containers already replaced. */
+  readonly #retiredStats: CacheCounts = noCacheCounts();
   step = -1;
   passes = 0;
   failedPasses = 0;
+  /** Containers replaced by new ones (cold starts after the first). */
+  restarts = 0;
 
-  constructor(readonly server: MemoryApiServer, readonly clock: Clock, readonly random: () => number, pageSize: number, placement: 'affinity' | 'nodeName') {
-    this.injector = new FaultInjector(server, random);
+  constructor(readonly server: MemoryApiServer, readonly clock: Clock, readonly random: () => number, pageSize: number, placement: 'affinity' | 'nodeName',
+    readonly cache: CacheSpec | null = null) {
+    const scheduler = this.scheduler;
+    this.injector = new FaultInjector(server, random, cache === null ? null : scheduler);
     const injector = this.injector;
-    this.cluster = new MemoryKubeCluster(server, {
-      pageSize,
-      rawFor: (id) => injector.rawFor(id),
-      onSession: (id) => {
-        this.#lastSession = id;
-      },
-    });
+    // Container picks and restarts draw from a stream of their own.
+    this.#cacheRandom = cache === null ? () => 0 : prng(Math.floor(random() * 0x100000000));
+    if (cache !== null) {
+      injector.network = cache.network;
+      server.watchWindow = cache.window;
+    }
     const planOptions: PlanOptions = { placement, failedPodBackoff: PLAN_OPTIONS_BACKOFF };
-    const base = createReconciler({ cluster: this.cluster, planOptions, now: () => clock.date() });
-    this.reconcile = (key, signal) => this.checked(key, () => base(key, signal));
+    this.#newContainer = () => {
+      const cluster = new MemoryKubeCluster(server, {
+        pageSize,
+        rawFor: (id) => injector.rawFor(id),
+        onSession: (id) => {
+          this.#lastSession = id;
+        },
+        ...(cache === null ? {} : {
+          listCache: true,
+          listCacheOptions: { now: () => clock.ms + scheduler.now, setTimer: scheduler.setTimer, maxAgeMs: cache.maxAgeS * 1000 },
+          containerRaw: (id: number) => injector.containerRaw(id),
+          onRead: (id: number, op: Parameters<FaultInjector['noteRead']>[1], complete: boolean) => injector.noteRead(id, op, complete),
+        }),
+      });
+      return { cluster, reconcile: createReconciler({ cluster, planOptions, now: () => clock.date() }), running: 0 };
+    };
+    for (let i = 0; i < (cache?.containers ?? 1); i++) this.#containers.push(this.#newContainer());
+    this.reconcile = async (key, signal) => {
+      const c = this.#pick();
+      c.running += 1;
+      try {
+        return await this.checked(key, () => c.reconcile(key, signal));
+      } finally {
+        c.running -= 1;
+      }
+    };
+  }
+
+  /** The first container's adapter. */
+  get cluster(): MemoryKubeCluster {
+    return (this.#containers[0] as Container).cluster;
+  }
+
+  /** The list caches' counts, over every container this environment ran. */
+  get cacheStats(): CacheCounts {
+    const total = noCacheCounts();
+    addCacheCounts(total, this.#retiredStats);
+    for (const c of this.#containers) addCacheCounts(total, c.cluster.listCacheStats());
+    return total;
+  }
+
+  /** Stops every container's watches and the network. */
+  close(): void {
+    for (const c of this.#containers) this.#retire(c);
+    this.scheduler.close();
+  }
+
+  /** The container of the next pass (replaced first by a new one, sometimes, when it is idle). */
+  #pick(): Container {
+    const cache = this.cache;
+    if (cache === null) return this.#containers[0] as Container;
+    const i = Math.floor(this.#cacheRandom() * this.#containers.length);
+    let c = this.#containers[i] as Container;
+    if (cache.restart > 0 && c.running === 0 && this.#cacheRandom() < cache.restart) {
+      this.#retire(c);
+      c = this.#newContainer();
+      this.#containers[i] = c;
+      this.restarts += 1;
+    }
+    return c;
+  }
+
+  #retire(c: Container): void {
+    addCacheCounts(this.#retiredStats, c.cluster.listCacheStats());
+    c.cluster.close();
   }
 
   #violation(rule: string, detail: string): void {
@@ -524,6 +653,9 @@ export interface RunStats {
   settleRounds: number;
   faults: Record<string, number>;
   dlq: number;
+  /** The list caches' reads (phase 1 and 3; null: no cache) and the containers replaced. */
+  cache: CacheCounts | null;
+  restarts: number;
 }
 
 export interface RunResult {
@@ -562,7 +694,7 @@ export async function runScenario(s: Scenario, trace?: (line: string) => void): 
   const random = prng(s.seed);
   const clock = new Clock();
   const server = newServer(clock, s);
-  const env = new Env(server, clock, random, s.pageSize, s.placement);
+  const env = new Env(server, clock, random, s.pageSize, s.placement, s.cache);
   const keys = s.daemonSets.map((_, i) => dsKey(i));
   const specs = [...s.daemonSets];
   const residue = new Set<string>();
@@ -718,8 +850,8 @@ export async function runScenario(s: Scenario, trace?: (line: string) => void): 
   {
     const frozen = new Clock();
     frozen.ms = clock.ms;
-    const clean = new Env(server.cloneState(() => frozen.date()), frozen, prng(s.seed ^ 0x5bd1e995), s.pageSize, s.placement);
-    const replay = new Env(server.cloneState(() => frozen.date()), frozen, prng(s.seed ^ 0x1b873593), s.pageSize, s.placement);
+    const clean = new Env(server.cloneState(() => frozen.date()), frozen, prng(s.seed ^ 0x5bd1e995), s.pageSize, s.placement, s.cache);
+    const replay = new Env(server.cloneState(() => frozen.date()), frozen, prng(s.seed ^ 0x1b873593), s.pageSize, s.placement, s.cache);
     replay.injector.rates = s.rates;
     const sequence = shuffle([...keys, ...keys.filter(() => random() < 0.7), ...keys.filter(() => random() < 0.5)], random);
     for (const k of sequence) await replay.pass(k);
@@ -740,6 +872,8 @@ export async function runScenario(s: Scenario, trace?: (line: string) => void): 
     const b = canonicalState(replay.server, lagging);
     if (a !== b) env.violations.push({ rule: '3 replay converges', step: -1, detail: `replayed messages under faults end in another state than clean passes (a: clean, b: replay):\n  ${diffStates(a, b)}` });
     for (const x of [...clean.violations, ...replay.violations]) env.violations.push({ ...x, detail: `(replay phase) ${x.detail}` });
+    clean.close();
+    replay.close();
   }
 
   // Phase 3 (invariant 4): faults stop; the world settles; every DaemonSet converges.
@@ -788,9 +922,13 @@ export async function runScenario(s: Scenario, trace?: (line: string) => void): 
     if (after !== before) env.violations.push({ rule: '3 replay converges', step: -1, detail: 'replays on a converged world changed the state' });
   }
 
+  env.close();
   return {
     violations: env.violations,
-    stats: { passes: env.passes, failedPasses: env.failedPasses, settleRounds: rounds, faults: { ...env.injector.totals }, dlq: fifo.deadLetters.length },
+    stats: {
+      passes: env.passes, failedPasses: env.failedPasses, settleRounds: rounds, faults: { ...env.injector.totals }, dlq: fifo.deadLetters.length,
+      cache: s.cache === null ? null : env.cacheStats, restarts: env.restarts,
+    },
   };
 }
 
