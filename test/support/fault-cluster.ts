@@ -99,6 +99,11 @@ export interface SessionFaults {
 export class FaultInjector {
   rates: FaultRates = NO_FAULTS;
   network: NetworkShape = INSTANT_NETWORK;
+  /**
+   * Sabotage, for the checks' own tests: a container's probes (its lists with limit 1) answer
+   * resourceVersion 1, so its list cache never waits for its watch and plans on what it has.
+   */
+  staleProbes = false;
   readonly sessions = new Map<number, SessionFaults>();
   /** Totals of injected faults by kind over the injector's life. */
   readonly totals: Record<string, number> = {};
@@ -183,6 +188,7 @@ export class FaultInjector {
         } finally {
           this.server.currentSession = previous;
         }
+        if (container && this.staleProbes && info?.limit === 1 && !continued) (result as { metadata: { resourceVersion?: string } }).metadata.resourceVersion = '1';
         if (op.startsWith('list') && !(result as { metadata?: { _continue?: string } }).metadata?._continue) {
           state.lists[op] = true;
           state.truncated = Object.values(state.lists).includes(false);

@@ -204,6 +204,8 @@ export interface RawApi {
 export interface CallInfo {
   /** A list request carrying a continue token. */
   readonly continued?: boolean;
+  /** A list request's `limit`. */
+  readonly limit?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ function patchFormat(options: ConfigurationOptions | undefined, strategicAllowed
 
 const listOptions = (p: { labelSelector?: string; fieldSelector?: string; limit?: number; _continue?: string }): ListOptions =>
   ({ labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, _continue: p._continue });
-const continued = (p: { _continue?: string }) => ({ continued: p._continue !== undefined && p._continue !== '' });
+const continued = (p: { _continue?: string; limit?: number }) => ({ continued: p._continue !== undefined && p._continue !== '', ...(p.limit === undefined ? {} : { limit: p.limit }) });
 
 /** Only the CRD's own resource exists among the custom objects. */
 function requireCrd(p: { group: string; version: string; plural: string }): void {

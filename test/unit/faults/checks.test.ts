@@ -126,6 +126,34 @@ describe('fault harness: every invariant check can fail', () => {
     expect(problems.some((p) => p.startsWith('status.currentNumberScheduled'))).toBe(true);
   });
 
+  it('1 one pod per node: a list cache that plans on what it has, without waiting for its watch, is caught; the real one waits', async () => {
+    const run = async (staleProbes: boolean): Promise<string[]> => {
+      const clock = new Clock();
+      const server = new MemoryApiServer(() => clock.date(), { bindAfterTicks: 0, readyAfterTicks: 0 });
+      server.putNode(buildNode('node-0', { labelled: false, taint: 'none' }));
+      const ds = spec({ type: 'RollingUpdate', maxUnavailable: 1, maxSurge: 0 });
+      server.applyDaemonSet(buildDaemonSet(0, ds));
+      const env = new Env(server, clock, prng(1), 1, 'affinity', {
+        containers: 1, restart: 0, network: { eventDelayMs: 0, bookmarkMs: 1, callLatencyMs: 0 }, window: 1000, maxAgeS: 300,
+      });
+      env.injector.staleProbes = staleProbes;
+      // The first pass lists and creates the pod; the template changes before the pod's ADDED event
+      // reached the watch (bookmarks follow every change), and the next pass reads through the cache.
+      await env.pass(KEY);
+      expect(server.pods.size).toBe(1);
+      server.applyDaemonSet({ ...buildDaemonSet(0, { ...ds, image: 2 }), metadata: server.daemonSets.get(KEY)?.metadata ?? {} });
+      await env.pass(KEY);
+      env.checkState(new Set());
+      const stats = env.cacheStats;
+      env.close();
+      // The second pass's two reads came from the cache: at once when sabotaged, after the watch caught up when not.
+      for (const kind of ['nodes', 'pods'] as const) expect(stats[kind]).toEqual({ hits: 1, waited: staleProbes ? 0 : 1, lists: 1, waitsRunOut: 0, drops: 0, dropped: {} });
+      return rules(env);
+    };
+    expect(await run(true)).toEqual(['1 one pod per node']);
+    expect(await run(false)).toEqual([]);
+  });
+
   it('3 replay converges: states that differ are told apart, entry by entry', async () => {
     const { server } = await settledEnv(2, spec({ type: 'OnDelete' }));
     const a = canonicalState(server);
