@@ -139,9 +139,10 @@ export class FaultInjector {
     const state: SessionFaults = { truncated: false, lists: {}, writesReached: 0, dieAfter: null, dead: false, injected: {} };
     if (!container && this.rates.die > 0 && this.random() < this.rates.die) state.dieAfter = Math.floor(this.random() * 6);
     this.sessions.set(session, state);
+    // A container's faults (its cache's probes and lists) are counted apart: `cache-503`, ….
     const note = (kind: string): void => {
       state.injected[kind] = (state.injected[kind] ?? 0) + 1;
-      this.#note(kind);
+      this.#note(container ? `cache-${kind}` : kind);
     };
     const latency = async (): Promise<void> => {
       const ms = this.network.callLatencyMs;
@@ -170,7 +171,7 @@ export class FaultInjector {
         }
         if (r.fail > 0 && this.random() < r.fail) throw this.#failure(note);
         if (container && r.compact > 0 && this.random() < r.compact) {
-          note('compact');
+          this.#note('compact');
           this.server.compact();
         }
         const continued = info?.continued === true;

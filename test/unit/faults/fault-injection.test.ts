@@ -44,6 +44,8 @@ function expectCacheUsed(t: ReturnType<typeof tally>, least: number): void {
   }
   expect(t.totals.restarts).toBeGreaterThan(least);
   for (const kind of WATCH_FAULT_KINDS) expect(t.faults[kind] ?? 0, `fault kind ${kind}`).toBeGreaterThan(least / 10);
+  // The caches' own probes and lists failed too (429 … expired continue tokens).
+  for (const kind of ['429', '503', 'dropped', 'restart', 'expired-continue']) expect(t.faults[`cache-${kind}`] ?? 0, `fault kind cache-${kind}`).toBeGreaterThan(least / 10);
 }
 
 /** About 15 s of CPU for both properties; the margin is for a machine shared with other test runs. */
