@@ -750,12 +750,13 @@ function watchFilter(request: WatchRequest): (change: LoggedChange) => WatchEven
   return (c) => {
     if (c.kind !== kind) return null;
     const was = inside(c.prev);
-    if (c.deleted) return was ? { type: 'DELETED', object: clone(c.object) } : null;
+    // Stored objects are never changed in place, and the wire (memory-watch.ts) copies what it sends.
+    if (c.deleted) return was ? { type: 'DELETED', object: c.object } : null;
     const is = inside(c.object);
-    if (is) return { type: was ? 'MODIFIED' : 'ADDED', object: clone(c.object) };
+    if (is) return { type: was ? 'MODIFIED' : 'ADDED', object: c.object };
     if (!was) return null;
     const left = c.prev as V1Node | V1Pod;
-    return { type: 'DELETED', object: clone({ ...left, metadata: { ...left.metadata, resourceVersion: String(c.rv) } }) };
+    return { type: 'DELETED', object: { ...left, metadata: { ...left.metadata, resourceVersion: String(c.rv) } } };
   };
 }
 

@@ -5,9 +5,12 @@
  * reset, an ERROR 410 as the API server sends to a watcher it dropped, or it stalls: nothing more
  * and no end), deliver an event twice or re-send an earlier one, and answer a watch from a
  * version out of the server's window with an HTTP 410 or with an ERROR event. Nothing is delivered
- * on a stream after it broke or after the client stopped it.
+ * on a stream after it broke or after the client stopped it. Events travel as the API server's
+ * watch lines and are read back with the adapter's own decodeWatchLine, so cached objects carry
+ * what a real watch carries (timestamps as RFC 3339 strings, where a LIST through client-node
+ * gives Dates).
  */
-import type { WatchRequest } from '../../lib/adapters/kube/list-cache.js';
+import { decodeWatchLine, type WatchRequest } from '../../lib/adapters/kube/list-cache.js';
 import type { WatchEvent, WatchHandlers, WatchStream } from '../../lib/adapters/kube/watched-collection.js';
 import type { MemoryApiServer, WatchSubscription } from './memory-api-server.js';
 
@@ -78,6 +81,21 @@ const statusMessage = (e: unknown): string => {
   }
 };
 
+/** An event as the API server writes it on a watch stream (one JSON line). */
+export function watchLine(e: WatchEvent<unknown>): string {
+  switch (e.type) {
+    case 'BOOKMARK':
+      return JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: e.resourceVersion } } });
+    case 'ERROR':
+      return JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.code === 410 ? 'Expired' : 'InternalError', code: e.code } });
+    default:
+      return JSON.stringify({ type: e.type, object: e.object });
+  }
+}
+
+/** An event through the wire: written as a watch line, read back as the adapter reads it. */
+const overTheWire = (e: WatchEvent<unknown>): WatchEvent<unknown> => decodeWatchLine(watchLine(e));
+
 /** Opens a watch on `server` whose events reach `handlers` over `net`, with `faults`. */
 export function openWatch(server: MemoryApiServer, request: WatchRequest, handlers: WatchHandlers<unknown>, net: Network, faults: StreamFaults = CLEAN_STREAM): OpenStream {
   /** Stopped by the client or ended: nothing more reaches the handlers. */
@@ -126,7 +144,7 @@ export function openWatch(server: MemoryApiServer, request: WatchRequest, handle
         return;
       case 'gone':
         note('watch-gone');
-        handlers.event({ type: 'ERROR', code: 410, message: 'The resourceVersion for the provided watch is too old.' });
+        handlers.event(overTheWire({ type: 'ERROR', code: 410, message: 'The resourceVersion for the provided watch is too old.' }));
         finish();
         return;
       case 'stall':
@@ -141,16 +159,16 @@ export function openWatch(server: MemoryApiServer, request: WatchRequest, handle
       return;
     }
     delivered += 1;
-    handlers.event(e);
+    handlers.event(overTheWire(e));
     if (done || e.type === 'BOOKMARK') return;
     sent.push(e);
     const dup = faults.duplicate();
     if (dup === 'again') {
       note('watch-duplicate');
-      handlers.event(structuredClone(e));
+      handlers.event(overTheWire(e));
     } else if (dup === 'replay') {
       note('watch-replay');
-      push(structuredClone(sent[Math.floor(faults.random() * sent.length)] as WatchEvent<unknown>));
+      push(sent[Math.floor(faults.random() * sent.length)] as WatchEvent<unknown>);
     }
   };
   function push(e: WatchEvent<unknown>): void {
@@ -187,7 +205,7 @@ export function openWatch(server: MemoryApiServer, request: WatchRequest, handle
       if (statusCode(e) === 410) note('watch-410-start');
       if (statusCode(e) === 410 && faults.goneAs === 'event') {
         later(0, () => {
-          handlers.event({ type: 'ERROR', code: 410, message: statusMessage(e) });
+          handlers.event(overTheWire({ type: 'ERROR', code: 410, message: statusMessage(e) }));
           finish();
         });
       } else {
