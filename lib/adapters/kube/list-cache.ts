@@ -7,7 +7,7 @@
  * are closed first. The node collection is kept whatever its size (every full pass needs it).
  */
 import {
-  WatchedCollection, type CollectionRead, type CollectionStats, type CollectionSource, type WatchedCollectionOptions, type WatchHandlers, type WatchStream,
+  addCollectionStats, emptyCollectionStats, WatchedCollection, type CollectionRead, type CollectionStats, type CollectionSource, type WatchedCollectionOptions, type WatchHandlers, type WatchStream,
 } from './watched-collection.js';
 
 /** A watch request: the collection's path (`/api/v1/nodes`, `/api/v1/namespaces/NS/pods`). */
@@ -34,6 +34,8 @@ type Meta = { readonly metadata?: { readonly name?: string; readonly namespace?:
 export class ListCache<Node extends Meta, Pod extends Meta> {
   private nodeCollection: WatchedCollection<Node> | null = null;
   private readonly podCollections = new Map<string, WatchedCollection<Pod>>();
+  /** The counts of pod collections closed so far. */
+  private readonly retired = emptyCollectionStats();
 
   constructor(
     private readonly sources: ListCacheSources<Node, Pod>,
@@ -69,25 +71,18 @@ export class ListCache<Node extends Meta, Pod extends Meta> {
       if (c === keep) continue;
       total -= c.size;
       c.close();
+      addCollectionStats(this.retired, c.stats);
       this.podCollections.delete(key);
     }
   }
 
-  /** The counts of the node collection, and of the pod collections summed (for logs and benchmarks). */
+  /** The counts of the node collection, and of the pod collections summed, closed ones included (for logs and benchmarks). */
   stats(): { readonly nodes: CollectionStats; readonly pods: CollectionStats } {
-    const sum = (cs: readonly WatchedCollection<Meta>[]): CollectionStats => {
-      const total: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} };
-      for (const { stats } of cs) {
-        total.hits += stats.hits;
-        total.waited += stats.waited;
-        total.lists += stats.lists;
-        total.waitsRunOut += stats.waitsRunOut;
-        total.drops += stats.drops;
-        for (const [k, n] of Object.entries(stats.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + n;
-      }
-      return total;
-    };
-    return { nodes: sum(this.nodeCollection === null ? [] : [this.nodeCollection]), pods: sum([...this.podCollections.values()]) };
+    const pods = emptyCollectionStats();
+    for (const c of [this.retired, ...[...this.podCollections.values()].map((x) => x.stats)]) addCollectionStats(pods, c);
+    const nodes = emptyCollectionStats();
+    if (this.nodeCollection !== null) addCollectionStats(nodes, this.nodeCollection.stats);
+    return { nodes, pods };
   }
 
   close(): void {

@@ -12,6 +12,10 @@
  *   read waits for that; a collection that did not change sends nothing to prove it, so the wait is
  *   bounded by how long the last full LIST took (WAIT_MIN_MS..WAIT_MAX_MS) and then the read lists
  *   the whole collection instead: at worst about twice the time of a LIST, usually one small request.
+ *   After a wait that ran out, reads list at once (no probe, no wait) until the watch brings a change:
+ *   a quiet collection costs what it cost without the cache. A LIST that reaches a waiting read's
+ *   version ends its wait too; the watch open goes on from its own place (what it sends up to the
+ *   LIST's version is already in the cache).
  * - A watch that ends or fails, an ERROR event (410 Gone: the version fell out of the API server's
  *   window), a version that is not a decimal number (resourceVersions are opaque to clients; every
  *   API server backed by etcd uses its revision) or a cache older than MAX_AGE_MS: the cache is
@@ -65,9 +69,10 @@ export interface CollectionStats {
   /** Reads answered from the cache (after a wait: `waited` of them). */
   hits: number;
   waited: number;
-  /** Full LISTs, and how many of them came after a wait that ran out. */
+  /** Full LISTs, how many of them came after a wait that ran out, and how many without a wait (quiet). */
   lists: number;
   waitsRunOut: number;
+  listedQuiet: number;
   /** Caches dropped (watch ended or failed, 410, unparseable version, closed). */
   drops: number;
   /** Why, by reason. */
@@ -83,6 +88,20 @@ export interface WatchedCollectionOptions {
 
 interface Named {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
+}
+
+/** Counts of no reads. */
+export const emptyCollectionStats = (): CollectionStats => ({ hits: 0, waited: 0, lists: 0, waitsRunOut: 0, listedQuiet: 0, drops: 0, dropped: {} });
+
+/** Adds `more` to `total`. */
+export function addCollectionStats(total: CollectionStats, more: CollectionStats): void {
+  total.hits += more.hits;
+  total.waited += more.waited;
+  total.lists += more.lists;
+  total.waitsRunOut += more.waitsRunOut;
+  total.listedQuiet += more.listedQuiet;
+  total.drops += more.drops;
+  for (const [k, n] of Object.entries(more.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + n;
 }
 
 /** A cache is listed anew after this long, whatever its watch says. */
@@ -101,6 +120,13 @@ function setTimer(fn: () => void, ms: number): () => void {
   return () => clearTimeout(timer);
 }
 
+/** A failure's code (its own, or its cause's: a connection error), else its class name. */
+function errorCode(e: unknown): string {
+  const own = (e as { code?: unknown } | undefined)?.code;
+  const cause = (e as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return String(own ?? cause ?? (e instanceof Error ? e.name : 'error'));
+}
+
 const keyOf = (o: Named): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 interface Waiter {
@@ -109,7 +135,7 @@ interface Waiter {
 }
 
 export class WatchedCollection<T extends Named> {
-  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} };
+  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, listedQuiet: 0, drops: 0, dropped: {} };
   private items = new Map<string, T>();
   /** The resourceVersion the cache holds the collection at; null: no cache. */
   private version: bigint | null = null;
@@ -120,6 +146,8 @@ export class WatchedCollection<T extends Named> {
   private relisting: { readonly sentAt: number; readonly result: Promise<CollectionRead<T>> } | null = null;
   private tick = 0;
   private lastListMs = WAIT_MIN_MS;
+  /** A read's wait ran out and no change came since: the collection is quiet, so reads list at once. */
+  private quiet = false;
   private closed = false;
   private readonly now: () => number;
   private readonly maxAgeMs: number;
@@ -135,6 +163,11 @@ export class WatchedCollection<T extends Named> {
   async read(): Promise<CollectionRead<T>> {
     const began = ++this.tick;
     if (this.version === null || this.stream === null || this.now() - this.listedAt > this.maxAgeMs) return this.list(began);
+    if (this.quiet) {
+      // Waiting would only run out again; the first change the watch brings ends this.
+      this.stats.listedQuiet += 1;
+      return this.list(began);
+    }
     const target = parseVersion(await this.source.probe());
     if (target === null) {
       this.drop('unparseable probe version');
@@ -143,6 +176,7 @@ export class WatchedCollection<T extends Named> {
     if (this.version !== null && this.version >= target) return this.hit(false);
     if (await this.caughtUp(target)) return this.hit(true);
     this.stats.waitsRunOut += 1;
+    this.quiet = true;
     return this.list(began);
   }
 
@@ -204,13 +238,15 @@ export class WatchedCollection<T extends Named> {
     this.stats.lists += 1;
     this.lastListMs = this.now() - started;
     const version = parseVersion(listed.resourceVersion);
-    // Only the newest LIST may replace the cache (an older one finishing later would step it back).
-    if (!this.closed && listed.complete && version !== null && (this.version === null || version > this.version)) {
-      this.stopStream();
+    if (!this.closed && listed.complete && version !== null && (this.version === null || version >= this.version)) {
+      // Only a LIST at least as new as the cache may replace it (an older one finishing later would
+      // step it back). A watch already open goes on: what it still sends up to the LIST's version is
+      // ignored as already in the cache, what comes after is applied.
       this.items = new Map(listed.items.map((o) => [keyOf(o), o]));
       this.version = version;
       this.listedAt = this.now();
-      this.startStream(version);
+      if (this.stream === null) this.startStream(version);
+      this.wake(version);
     }
     return { items: [...listed.items], complete: listed.complete, source: 'list' };
   }
@@ -228,7 +264,7 @@ export class WatchedCollection<T extends Named> {
         ended = true;
         // Ended (the server's timeout) or failed: the next read lists; no gap is repaired here.
         this.stream = null;
-        this.drop(error === undefined ? 'watch ended' : `watch failed: ${(error as { code?: unknown }).code ?? (error instanceof Error ? error.name : 'error')}`);
+        this.drop(error === undefined ? 'watch ended' : `watch failed: ${errorCode(error)}`);
       },
     });
     // A source that ended the watch synchronously has already dropped the cache.
@@ -251,6 +287,12 @@ export class WatchedCollection<T extends Named> {
     if (e.type === 'DELETED') this.items.delete(keyOf(e.object));
     else if (e.type !== 'BOOKMARK') this.items.set(keyOf(e.object), e.object);
     this.version = version;
+    this.quiet = false;
+    this.wake(version);
+  }
+
+  /** Reads waiting for `version` or an older one go on from the cache. */
+  private wake(version: bigint): void {
     for (const w of [...this.waiters]) if (w.target <= version) w.done(true);
   }
 
@@ -267,6 +309,7 @@ export class WatchedCollection<T extends Named> {
     }
     this.stopStream();
     this.version = null;
+    this.quiet = false;
     this.items = new Map();
     for (const w of [...this.waiters]) w.done(false);
   }

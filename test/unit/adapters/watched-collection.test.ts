@@ -154,7 +154,7 @@ describe('IMPL-10: WatchedCollection', () => {
     // A probe below the cache's version (another API server lagging behind) is a hit too.
     source.probeRv = '11';
     expect((await c.read()).source).toBe('cache');
-    expect(c.stats).toEqual({ hits: 2, waited: 0, lists: 1, waitsRunOut: 0, drops: 0, dropped: {} });
+    expect(c.stats).toEqual({ hits: 2, waited: 0, lists: 1, waitsRunOut: 0, listedQuiet: 0, drops: 0, dropped: {} });
   });
 
   it('a read behind the probe\'s version waits, and the event that reaches it answers it from the cache', async () => {
@@ -196,10 +196,10 @@ describe('IMPL-10: WatchedCollection', () => {
     expect(c.resourceVersion).toBe('20');
   });
 
-  it('a read whose wait runs out lists, and the LIST replaces the cache and restarts the watch', async () => {
+  it('a read whose wait runs out lists, and the LIST replaces the cache; the watch goes on from where it was', async () => {
     const { source, timers, c, names } = setup();
     await c.read();
-    source.put('c');
+    const late = source.put('c');
     const pending = c.read();
     await settle();
     timers.fireAll();
@@ -207,8 +207,51 @@ describe('IMPL-10: WatchedCollection', () => {
     expect(r.source).toBe('list');
     expect(names(r.items)).toEqual(['a@11', 'b@12', 'c@13']);
     expect(c.stats).toMatchObject({ hits: 0, lists: 2, waitsRunOut: 1 });
-    expect(source.watches.map((w) => [w.from, w.stopped])).toEqual([['12', true], ['13', false]]);
+    expect(source.watches.map((w) => [w.from, w.stopped])).toEqual([['12', false]]);
     expect(c.resourceVersion).toBe('13');
+    // The event the LIST already holds comes late on the watch: nothing changes.
+    source.send({ type: 'MODIFIED', object: late });
+    expect(c.resourceVersion).toBe('13');
+    const d = source.put('d');
+    source.send({ type: 'ADDED', object: d });
+    expect(names((await c.read()).items)).toEqual(['a@11', 'b@12', 'c@13', 'd@14']);
+  });
+
+  it('after a wait that ran out, reads list at once (no probe, no wait) until the watch brings a change', async () => {
+    const { source, timers, c } = setup();
+    await c.read();
+    source.put('c');
+    const first = c.read();
+    await settle();
+    timers.fireAll();
+    expect((await first).source).toBe('list');
+    const probes = source.probes;
+    source.put('d');
+    expect((await c.read()).source).toBe('list');
+    expect(source.probes).toBe(probes);
+    expect(timers.live).toEqual([]);
+    expect(c.stats).toMatchObject({ waitsRunOut: 1, listedQuiet: 1 });
+    // A change on the watch ends the quiet: the next read probes, and its version is reached.
+    const e = source.put('e');
+    source.send({ type: 'ADDED', object: e });
+    const r = await c.read();
+    expect(r.source).toBe('cache');
+    expect(source.probes).toBe(probes + 1);
+  });
+
+  it('a LIST that reaches the version a read waits for ends that wait', async () => {
+    const { source, timers, clock, c } = setup();
+    await c.read();
+    source.put('c');
+    const waiting = c.read();
+    await settle();
+    expect(timers.live).toHaveLength(1);
+    // Meanwhile the cache reaches its maximum age: the next read lists, at version 13.
+    clock.ms += MAX_AGE_MS + 1;
+    expect((await c.read()).source).toBe('list');
+    expect((await waiting).source).toBe('cache');
+    expect(timers.live).toEqual([]);
+    expect(c.stats).toMatchObject({ waitsRunOut: 0, waited: 1 });
   });
 
   it('the wait is as long as the last LIST took, within WAIT_MIN_MS..WAIT_MAX_MS', async () => {
@@ -220,7 +263,9 @@ describe('IMPL-10: WatchedCollection', () => {
     await c.read();
     /** The next read's wait; its wait runs out, and the LIST it makes then takes `nextListMs`. */
     const nextWait = async (nextListMs: number): Promise<number> => {
-      source.put('x');
+      // A change the watch brings (so the collection is not quiet), then one it has not brought yet.
+      source.send({ type: 'MODIFIED', object: source.put('x') });
+      source.put('y');
       const pending = c.read();
       await settle();
       const ms = (timers.live[0] as { ms: number }).ms;

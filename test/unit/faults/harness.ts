@@ -28,7 +28,7 @@ import {
   CONTROLLER_REVISION_HASH_LABEL, FAILED_POD_BACKOFF_ANNOTATION, POD_TEMPLATE_GENERATION_LABEL, TEMPLATE_GENERATION_ANNOTATION, type PlanOptions,
 } from '../../../lib/core/index.js';
 import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
-import type { CollectionStats } from '../../../lib/adapters/kube/watched-collection.js';
+import { addCollectionStats, emptyCollectionStats, type CollectionStats } from '../../../lib/adapters/kube/watched-collection.js';
 import { FaultInjector, NO_FAULTS, prng, type FaultRates, type NetworkShape } from '../../support/fault-cluster.js';
 import { MemoryApiServer, type ServerWrite } from '../../support/memory-api-server.js';
 import { MemoryKubeCluster } from '../../support/memory-clients.js';
@@ -452,22 +452,12 @@ export interface CacheCounts {
   readonly pods: CollectionStats;
 }
 
-const COUNTED = ['hits', 'waited', 'lists', 'waitsRunOut', 'drops'] as const;
-
-export const noCacheCounts = (): CacheCounts => ({
-  nodes: { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} },
-  pods: { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, drops: 0, dropped: {} },
-});
+export const noCacheCounts = (): CacheCounts => ({ nodes: emptyCollectionStats(), pods: emptyCollectionStats() });
 
 /** Adds `add` to `total`. */
 export function addCacheCounts(total: CacheCounts, add: CacheCounts | null): void {
   if (add === null) return;
-  for (const kind of ['nodes', 'pods'] as const) {
-    const t = total[kind];
-    const a = add[kind];
-    for (const k of COUNTED) t[k] += a[k];
-    for (const [reason, n] of Object.entries(a.dropped)) t.dropped[reason] = (t.dropped[reason] ?? 0) + n;
-  }
+  for (const kind of ['nodes', 'pods'] as const) addCollectionStats(total[kind], add[kind]);
 }
 
 export class Clock {
