@@ -54,6 +54,9 @@ export interface KubeClusterShared {
 
 const PAGE = 500;
 
+/** One page of a LIST. */
+type Pager<T> = (cont: string | undefined, limit: number) => Promise<{ items: T[]; metadata?: { _continue?: string; resourceVersion?: string } }>;
+
 const patchOptions = (kind: PatchKind) =>
   setHeaderOptions('Content-Type', kind === 'strategic' ? PatchStrategy.StrategicMergePatch : PatchStrategy.MergePatch);
 
@@ -122,25 +125,8 @@ export class KubeCluster implements ClusterApi {
   }
 
   private newCache(watch: WatchClient, cacheOptions: WatchedCollectionOptions | undefined): ListCache<V1Node, V1Pod> {
-    // The cache's own requests are counted where a pass reads through it (cachedRead).
-    const versioned = async <T>(what: string, page: (cont: string | undefined, limit: number) => Promise<{ items: T[]; metadata?: { _continue?: string; resourceVersion?: string } }>): Promise<VersionedList<T>> => {
-      const items: T[] = [];
-      let cont: string | undefined;
-      let resourceVersion: string | undefined;
-      do {
-        let res: Awaited<ReturnType<typeof page>>;
-        try {
-          res = await page(cont, this.pageSize);
-        } catch (e) {
-          if (cont && isGone(e)) return { items, resourceVersion, complete: false };
-          throw toClusterError(e, what);
-        }
-        resourceVersion ??= res.metadata?.resourceVersion;
-        items.push(...res.items);
-        cont = res.metadata?._continue || undefined;
-      } while (cont);
-      return { items, resourceVersion, complete: true };
-    };
+    // The cache's own requests are counted where a pass reads through it (cachedRead), not here.
+    const versioned = <T>(what: string, page: Pager<T>): Promise<VersionedList<T>> => this.listAll(what, page, { reads: 0, writes: 0 });
     const probe = async (what: string, call: () => Promise<{ metadata?: { resourceVersion?: string } }>): Promise<string | undefined> => {
       try {
         return (await call()).metadata?.resourceVersion;
@@ -201,22 +187,25 @@ export class KubeCluster implements ClusterApi {
   }
 
   /** Pages through a LIST; a 410 on a continue token ends the list early and marks it incomplete. */
-  private async listAll<T>(what: string, page: (cont: string | undefined, limit: number) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<ListResult<T>> {
+  private async listAll<T>(what: string, page: Pager<T>, counters: ApiCounters = this.counters): Promise<ListResult<T> & VersionedList<T>> {
     const items: T[] = [];
     let cont: string | undefined;
+    let resourceVersion: string | undefined;
     do {
-      this.counters.reads++;
-      let res: { items: T[]; metadata?: { _continue?: string } };
+      counters.reads++;
+      let res: Awaited<ReturnType<Pager<T>>>;
       try {
         res = await page(cont, this.pageSize);
       } catch (e) {
-        if (cont && isGone(e)) return { items, complete: false };
+        if (cont && isGone(e)) return { items, resourceVersion, complete: false };
         throw toClusterError(e, what);
       }
+      // Every page of a paged LIST comes from the first page's snapshot.
+      resourceVersion ??= res.metadata?.resourceVersion;
       items.push(...res.items);
       cont = res.metadata?._continue || undefined;
     } while (cont);
-    return { items, complete: true };
+    return { items, resourceVersion, complete: true };
   }
 
   // ---- DaemonSets ----
