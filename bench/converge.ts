@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/converge.ts [--nodes 1000] [--placement affinity|nodeName] [--floor-concurrency 128] [--quick]
  */
+import { stats } from './node-join.js';
 import { AppsV1Api, CoreV1Api, type V1DaemonSet, type V1Node } from '@kubernetes/client-node';
 import { fileURLToPath } from 'node:url';
 import { plan, type PlacementMode } from '../lib/core/index.js';
@@ -111,9 +112,12 @@ async function measure(bp: BenchPlane, nodes: number, start: () => Promise<unkno
 export async function convergeDaemonless(bp: BenchPlane, nodes: number, dl: Daemonless): Promise<ConvergeRun> {
   await dl.runner.idle(60_000).catch((e: unknown) => log(`converge: daemonless not idle before the DaemonSet: ${String(e)}`));
   const before = dl.started();
+  const firstReport = dl.reports.length;
   const r = await measure(bp, nodes, () => createDaemonSet(plainKubeConfig(bp.plane.adminKubeconfig), convergeDaemonSet()));
   const run = { ...r, reconciles: dl.started() - before };
   log(`converge: daemonless ${JSON.stringify({ ...run, series: undefined })}`);
+  const passes = dl.reports.slice(firstReport);
+  log(`converge: daemonless passes took ${JSON.stringify(stats(passes.map((p) => p.at - p.startedAt)))}; bursts ${passes.reduce((n, p) => n + (p.bursts ?? 1), 0)}; reads ${passes.reduce((n, p) => n + p.reads, 0)}`);
   return run;
 }
 

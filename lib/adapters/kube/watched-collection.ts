@@ -10,8 +10,10 @@
  *   the read. Watch events arrive in resourceVersion order, so once the cache's version (the list's,
  *   then the last event's or bookmark's) is at or past R, every change up to R is in the cache. The
  *   read waits for that; a collection that did not change sends nothing to prove it, so the wait is
- *   bounded by how long the last full LIST took (WAIT_MIN_MS..WAIT_MAX_MS) and then the read lists
- *   the whole collection instead: at worst about twice the time of a LIST, usually one small request.
+ *   bounded by a quarter of the time the last full LIST took (WAIT_SHARE, within WAIT_MIN_MS..
+ *   WAIT_MAX_MS) and then the read lists the whole collection instead: at worst about 1.25 times the
+ *   time of a LIST, usually one small request (a changing collection, as during a rollout, sends
+ *   events every few milliseconds).
  *   After a wait that ran out, reads list at once (no probe, no wait) until the watch brings a change:
  *   a quiet collection costs what it cost without the cache. A LIST that reaches a waiting read's
  *   version ends its wait too; the watch open goes on from its own place (what it sends up to the
@@ -106,9 +108,10 @@ export function addCollectionStats(total: CollectionStats, more: CollectionStats
 
 /** A cache is listed anew after this long, whatever its watch says. */
 export const MAX_AGE_MS = 5 * 60_000;
-/** Bounds of the wait for the watch to catch up (the last LIST's duration, clamped). */
-export const WAIT_MIN_MS = 20;
-export const WAIT_MAX_MS = 1_000;
+/** The wait for the watch to catch up: this share of the last LIST's duration, within the bounds. */
+export const WAIT_SHARE = 0.25;
+export const WAIT_MIN_MS = 10;
+export const WAIT_MAX_MS = 250;
 
 /** A resourceVersion as a number; null when it is not a decimal integer. */
 export function parseVersion(rv: string | undefined): bigint | null {
@@ -145,7 +148,7 @@ export class WatchedCollection<T extends Named> {
   /** A LIST in flight and the tick it was sent at (reads that began before it cannot use it). */
   private relisting: { readonly sentAt: number; readonly result: Promise<CollectionRead<T>> } | null = null;
   private tick = 0;
-  private lastListMs = WAIT_MIN_MS;
+  private lastListMs = WAIT_MIN_MS / WAIT_SHARE;
   /** A read's wait ran out and no change came since: the collection is quiet, so reads list at once. */
   private quiet = false;
   private closed = false;
@@ -203,7 +206,7 @@ export class WatchedCollection<T extends Named> {
   }
 
   private caughtUp(target: bigint): Promise<boolean> {
-    const budget = Math.min(WAIT_MAX_MS, Math.max(WAIT_MIN_MS, this.lastListMs));
+    const budget = Math.min(WAIT_MAX_MS, Math.max(WAIT_MIN_MS, Math.round(this.lastListMs * WAIT_SHARE)));
     return new Promise<boolean>((resolve) => {
       const waiter: Waiter = {
         target,
