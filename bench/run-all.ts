@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const scaleSizes = flags.string('scale-sizes', quick ? '100,300' : '1000,5000').split(',').map(Number);
   const scaleJoins = flags.number('scale-joins', 8, 4);
   const resyncDaemonSets = flags.number('resync-daemonsets', 20);
+  const startCommit = machineFacts().gitCommit;
   const only = flags.string('only', '').split(',').filter((x) => x !== '');
   const runs = (part: string): boolean => only.length === 0 || only.includes(part);
   mkdirSync(resultsDir, { recursive: true });
@@ -150,7 +151,8 @@ async function main(): Promise<void> {
   const cost = computeCost({ ...DEFAULT_INPUTS, reconcileMs: quick ? DEFAULT_INPUTS.reconcileMs : Math.max(100, passMs) });
 
   const all: AllResults = {
-    machine: machineFacts('v1.35.8'),
+    // The commit whose code ran (HEAD may move while a run takes its minutes).
+    machine: { ...machineFacts('v1.35.8'), gitCommit: startCommit },
     mode: quick ? 'quick' : 'full',
     durationSeconds: Math.round((Date.now() - started) / 1000) + (previous?.durationSeconds ?? 0),
     converge, convergeNodeName, rollingUpdate, nodeJoin, joinCost, resync, convergedReconcile, lambdaBundle, cost,
