@@ -133,7 +133,7 @@ export function trafficSum(a: TrafficTotals, b: TrafficTotals): TrafficTotals {
 }
 
 /** Requests that are not GETs (creates, updates, patches, deletes). */
-export const writesOf = (t: TrafficTotals): number => Object.entries(t.byRequest).filter(([k]) => !k.startsWith('GET ')).reduce((n, [, r]) => n + r.count, 0);
+export const writesOf = (t: TrafficTotals): number => Object.entries(t.byRequest).filter(([k]) => !k.startsWith('GET ') && !k.startsWith('WATCH ')).reduce((n, [, r]) => n + r.count, 0);
 
 /**
  * Counts the response traffic of undici requests to `origin` (e.g. https://127.0.0.1:6443).

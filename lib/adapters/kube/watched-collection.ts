@@ -18,10 +18,13 @@
  *   a quiet collection costs what it cost without the cache. A LIST that reaches a waiting read's
  *   version ends its wait too; the watch open goes on from its own place (what it sends up to the
  *   LIST's version is already in the cache).
- * - A watch that ends or fails, an ERROR event (410 Gone: the version fell out of the API server's
- *   window), a version that is not a decimal number (resourceVersions are opaque to clients; every
- *   API server backed by etcd uses its revision) or a cache older than MAX_AGE_MS: the cache is
- *   dropped and the next read lists. A watch never repairs a gap by itself.
+ * - A watch that ends or fails is started again from the cache's version (as a reflector does: the
+ *   API server sends every change after it), up to MAX_RESUMES times without a change in between.
+ *   (The API server closes a watcher that does not read fast enough, as a process busy planning
+ *   for thousands of nodes may not.) An ERROR event or 410 Gone (the version fell out of the API
+ *   server's window), a version that is not a decimal number (resourceVersions are opaque to
+ *   clients; every API server backed by etcd uses its revision) or a cache older than MAX_AGE_MS:
+ *   the cache is dropped and the next read lists.
  * - Concurrent reads share a LIST only when it was sent after they began.
  *
  * Objects handed out are the cached ones: callers must not change them (the planner does not).
@@ -75,6 +78,8 @@ export interface CollectionStats {
   lists: number;
   waitsRunOut: number;
   listedQuiet: number;
+  /** Watches started again from the cache's version after they ended. */
+  resumed: number;
   /** Caches dropped (watch ended or failed, 410, unparseable version, closed). */
   drops: number;
   /** Why, by reason. */
@@ -93,7 +98,7 @@ interface Named {
 }
 
 /** Counts of no reads. */
-export const emptyCollectionStats = (): CollectionStats => ({ hits: 0, waited: 0, lists: 0, waitsRunOut: 0, listedQuiet: 0, drops: 0, dropped: {} });
+export const emptyCollectionStats = (): CollectionStats => ({ hits: 0, waited: 0, lists: 0, waitsRunOut: 0, listedQuiet: 0, resumed: 0, drops: 0, dropped: {} });
 
 /** Adds `more` to `total`. */
 export function addCollectionStats(total: CollectionStats, more: CollectionStats): void {
@@ -102,10 +107,13 @@ export function addCollectionStats(total: CollectionStats, more: CollectionStats
   total.lists += more.lists;
   total.waitsRunOut += more.waitsRunOut;
   total.listedQuiet += more.listedQuiet;
+  total.resumed += more.resumed;
   total.drops += more.drops;
   for (const [k, n] of Object.entries(more.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + n;
 }
 
+/** A watch that ended is started again from the cache's version this many times without a change in between. */
+export const MAX_RESUMES = 3;
 /** A cache is listed anew after this long, whatever its watch says. */
 export const MAX_AGE_MS = 5 * 60_000;
 /** The wait for the watch to catch up: this share of the last LIST's duration, within the bounds. */
@@ -138,7 +146,7 @@ interface Waiter {
 }
 
 export class WatchedCollection<T extends Named> {
-  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, listedQuiet: 0, drops: 0, dropped: {} };
+  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, listedQuiet: 0, resumed: 0, drops: 0, dropped: {} };
   private items = new Map<string, T>();
   /** The resourceVersion the cache holds the collection at; null: no cache. */
   private version: bigint | null = null;
@@ -149,6 +157,8 @@ export class WatchedCollection<T extends Named> {
   private relisting: { readonly sentAt: number; readonly result: Promise<CollectionRead<T>> } | null = null;
   private tick = 0;
   private lastListMs = WAIT_MIN_MS / WAIT_SHARE;
+  /** Watches started again from the cache's version since the last change they brought. */
+  private resumes = 0;
   /** A read's wait ran out and no change came since: the collection is quiet, so reads list at once. */
   private quiet = false;
   private closed = false;
@@ -265,9 +275,24 @@ export class WatchedCollection<T extends Named> {
       end: (error) => {
         if (!current()) return;
         ended = true;
-        // Ended (the server's timeout) or failed: the next read lists; no gap is repaired here.
         this.stream = null;
-        this.drop(error === undefined ? 'watch ended' : `watch failed: ${errorCode(error)}`);
+        if (this.version === null) return;
+        // 410 Gone: the version fell out of the API server's window; only a LIST can go on.
+        if (errorCode(error) === '410') {
+          this.drop('watch failed: 410');
+          return;
+        }
+        // Ended by the server (its timeout, or a watcher it closed for not reading fast enough while
+        // the process planned) or by the connection: watch again from the version the cache holds;
+        // the API server sends every change after it, or 410. A stream that keeps ending without
+        // bringing anything drops the cache.
+        if (this.resumes >= MAX_RESUMES) {
+          this.drop(error === undefined ? 'watch ended' : `watch failed: ${errorCode(error)}`);
+          return;
+        }
+        this.resumes += 1;
+        this.stats.resumed += 1;
+        this.startStream(this.version);
       },
     });
     // A source that ended the watch synchronously has already dropped the cache.
@@ -291,6 +316,7 @@ export class WatchedCollection<T extends Named> {
     else if (e.type !== 'BOOKMARK') this.items.set(keyOf(e.object), e.object);
     this.version = version;
     this.quiet = false;
+    this.resumes = 0;
     this.wake(version);
   }
 
@@ -313,6 +339,7 @@ export class WatchedCollection<T extends Named> {
     this.stopStream();
     this.version = null;
     this.quiet = false;
+    this.resumes = 0;
     this.items = new Map();
     for (const w of [...this.waiters]) w.done(false);
   }

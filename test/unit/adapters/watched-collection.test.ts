@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWatchLine } from '../../../lib/adapters/kube/list-cache.js';
 import {
-  MAX_AGE_MS, WAIT_MAX_MS, WAIT_MIN_MS, WAIT_SHARE, WatchedCollection, type CollectionSource, type VersionedList, type WatchEvent, type WatchHandlers,
+  MAX_AGE_MS, MAX_RESUMES, WAIT_MAX_MS, WAIT_MIN_MS, WAIT_SHARE, WatchedCollection, type CollectionSource, type VersionedList, type WatchEvent, type WatchHandlers,
 } from '../../../lib/adapters/kube/watched-collection.js';
 
 interface Obj {
@@ -154,7 +154,7 @@ describe('IMPL-10: WatchedCollection', () => {
     // A probe below the cache's version (another API server lagging behind) is a hit too.
     source.probeRv = '11';
     expect((await c.read()).source).toBe('cache');
-    expect(c.stats).toEqual({ hits: 2, waited: 0, lists: 1, waitsRunOut: 0, listedQuiet: 0, drops: 0, dropped: {} });
+    expect(c.stats).toEqual({ hits: 2, waited: 0, lists: 1, waitsRunOut: 0, listedQuiet: 0, resumed: 0, drops: 0, dropped: {} });
   });
 
   it('a read behind the probe\'s version waits, and the event that reaches it answers it from the cache', async () => {
@@ -279,14 +279,13 @@ describe('IMPL-10: WatchedCollection', () => {
     expect(await nextWait(1)).toBe(WAIT_MIN_MS);
   });
 
-  it('a watch that ends, fails or sends an ERROR drops the cache: the next read lists without probing', async () => {
-    const reasons = { end: 'watch ended', fail: 'watch failed: ECONNRESET', error: 'watch error 410' };
-    for (const end of ['end', 'fail', 'error'] as const) {
+  it('an ERROR event or 410 Gone drops the cache: the next read lists without probing', async () => {
+    const reasons = { error: 'watch error 410', gone: 'watch failed: 410' };
+    for (const end of ['error', 'gone'] as const) {
       const { source, c } = setup();
       await c.read();
       const w = source.watching;
-      if (end === 'end') w.handlers.end();
-      else if (end === 'fail') w.handlers.end(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+      if (end === 'gone') w.handlers.end(Object.assign(new Error('watch /api/v1/nodes: HTTP 410'), { code: 410 }));
       else w.handlers.event({ type: 'ERROR', code: 410, message: 'too old resource version: 12 (15)' });
       expect(c.resourceVersion).toBeNull();
       expect(c.stats).toMatchObject({ drops: 1, dropped: { [reasons[end]]: 1 } });
@@ -300,17 +299,24 @@ describe('IMPL-10: WatchedCollection', () => {
     }
   });
 
-  it('a drop releases a waiting read, which then lists', async () => {
-    const { source, c } = setup();
+  it('a watch that ends or fails is started again from the cache\'s version; one that keeps ending without a change drops the cache', async () => {
+    const { source, c, names } = setup();
     await c.read();
-    source.put('c');
-    const pending = c.read();
-    await settle();
-    source.watching.handlers.end(new Error('socket hang up'));
-    const r = await pending;
-    expect(r.source).toBe('list');
-    expect(r.items.map((o) => o.metadata.name).sort()).toEqual(['a', 'b', 'c']);
-    expect(c.stats).toMatchObject({ drops: 1, waitsRunOut: 1, lists: 2 });
+    source.watching.handlers.end();
+    expect(source.watches.map((w) => w.from)).toEqual(['12', '12']);
+    // The new watch brings what changed meanwhile; the cache goes on, no LIST.
+    const d = source.put('d');
+    source.send({ type: 'ADDED', object: d });
+    expect(names((await c.read()).items)).toEqual(['a@11', 'b@12', 'd@13']);
+    expect(source.lists).toBe(1);
+    // A change resets the count: MAX_RESUMES more ends in a row are resumed, the next one drops.
+    for (let i = 0; i < MAX_RESUMES; i++) source.watching.handlers.end(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    expect(source.watches.map((w) => w.from)).toEqual(['12', '12', ...Array.from({ length: MAX_RESUMES }, () => '13')]);
+    expect(c.resourceVersion).toBe('13');
+    source.watching.handlers.end(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    expect(c.resourceVersion).toBeNull();
+    expect(c.stats).toMatchObject({ resumed: 1 + MAX_RESUMES, drops: 1, dropped: { 'watch failed: ECONNRESET': 1 } });
+    expect((await c.read()).source).toBe('list');
   });
 
   it('an event at or older than the cache\'s version is ignored (a duplicate, or a replay from before the list)', async () => {

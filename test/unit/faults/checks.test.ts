@@ -147,7 +147,7 @@ describe('fault harness: every invariant check can fail', () => {
       const stats = env.cacheStats;
       env.close();
       // The second pass's two reads came from the cache: at once when sabotaged, after the watch caught up when not.
-      for (const kind of ['nodes', 'pods'] as const) expect(stats[kind]).toEqual({ hits: 1, waited: staleProbes ? 0 : 1, lists: 1, waitsRunOut: 0, listedQuiet: 0, drops: 0, dropped: {} });
+      for (const kind of ['nodes', 'pods'] as const) expect(stats[kind]).toEqual({ hits: 1, waited: staleProbes ? 0 : 1, lists: 1, waitsRunOut: 0, listedQuiet: 0, resumed: 0, drops: 0, dropped: {} });
       return rules(env);
     };
     expect(await run(true)).toEqual(['1 one pod per node']);
