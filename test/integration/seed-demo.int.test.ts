@@ -57,14 +57,18 @@ describe('the seed demo: nginx-ds on five nodes with a tainted master', () => {
     expect(rollout.stdout).toMatch(/successfully rolled out/);
   });
 
-  it('is converged: further passes write nothing and read at most four times', async () => {
+  it('is converged: further passes write nothing and read four times (a list cache probe more now and then)', async () => {
     const before = loop.reports.length;
-    await eventually(() => expect(loop.reports.length).toBeGreaterThan(before + 3), { timeoutMs: 10_000 });
-    const recent = loop.reports.slice(-3);
+    await eventually(() => expect(loop.reports.length).toBeGreaterThan(before + 10), { timeoutMs: 20_000 });
+    const recent = loop.reports.slice(-10);
     for (const r of recent) {
       expect(r.writes).toBe(0);
-      expect(r.reads).toBeLessThanOrEqual(4);
+      // The DaemonSet, the revisions, the nodes and the pods; a cached collection that cannot prove
+      // itself fresh costs its probe besides the LIST (IMPL-10), at most once per collection.
+      expect(r.reads).toBeLessThanOrEqual(6);
     }
+    const reads = recent.map((r) => r.reads).sort((a, b) => a - b);
+    expect(reads[Math.floor(reads.length / 2)]).toBeLessThanOrEqual(4);
   });
 
   it('the manifest is the tutorial one', () => {

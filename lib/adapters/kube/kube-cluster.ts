@@ -148,10 +148,10 @@ export class KubeCluster implements ClusterApi {
     }, cacheOptions);
   }
 
-  /** A read through the list cache, counted as the requests it made (one probe, or a LIST's pages). */
+  /** A read through the list cache, counted as the requests it made (a probe, a LIST's pages, or both). */
   private async cachedRead<T>(read: () => Promise<CollectionRead<T>>): Promise<ListResult<T>> {
     const r = await read();
-    this.counters.reads += r.source === 'cache' ? 1 : 1 + Math.max(1, Math.ceil(r.items.length / this.pageSize));
+    this.counters.reads += (r.probed ? 1 : 0) + (r.source === 'list' ? Math.max(1, Math.ceil(r.items.length / this.pageSize)) : 0);
     return { items: r.items, complete: r.complete };
   }
 

@@ -14,8 +14,9 @@
  *   WAIT_MAX_MS) and then the read lists the whole collection instead: at worst about 1.25 times the
  *   time of a LIST, usually one small request (a changing collection, as during a rollout, sends
  *   events every few milliseconds).
- *   After a wait that ran out, reads list at once (no probe, no wait) until the watch brings a change:
- *   a quiet collection costs what it cost without the cache. A LIST that reaches a waiting read's
+ *   After a wait that ran out, reads list at once (no probe, no wait) for a while (5 s, doubling while
+ *   waits keep running out, up to 60 s) or until the watch brought 20 changes: a quiet collection
+ *   costs what it cost without the cache, plus one probe now and then. A LIST that reaches a waiting read's
  *   version ends its wait too; the watch open goes on from its own place (what it sends up to the
  *   LIST's version is already in the cache).
  * - A watch that ends or fails is started again from the cache's version (as a reflector does: the
@@ -68,6 +69,8 @@ export interface CollectionRead<T> {
   readonly complete: boolean;
   /** `cache`: one probe; `list`: a full LIST. */
   readonly source: 'cache' | 'list';
+  /** Whether the read sent a probe (a LIST with limit=1) besides. */
+  readonly probed: boolean;
 }
 
 export interface CollectionStats {
@@ -112,6 +115,10 @@ export function addCollectionStats(total: CollectionStats, more: CollectionStats
   for (const [k, n] of Object.entries(more.dropped)) total.dropped[k] = (total.dropped[k] ?? 0) + n;
 }
 
+/** Quiet time after a wait that ran out (doubling while they run out in a row), and the changes that end it sooner. */
+export const QUIET_MIN_MS = 5_000;
+export const QUIET_MAX_MS = 60_000;
+export const QUIET_CHANGES = 20;
 /** A watch that ended is started again from the cache's version this many times without a change in between. */
 export const MAX_RESUMES = 3;
 /** A cache is listed anew after this long, whatever its watch says. */
@@ -159,8 +166,14 @@ export class WatchedCollection<T extends Named> {
   private lastListMs = WAIT_MIN_MS / WAIT_SHARE;
   /** Watches started again from the cache's version since the last change they brought. */
   private resumes = 0;
-  /** A read's wait ran out and no change came since: the collection is quiet, so reads list at once. */
-  private quiet = false;
+  /**
+   * After a wait that ran out the collection counts as quiet, and reads list at once (no probe, no
+   * wait), until `quietUntil` or until QUIET_CHANGES changes came; each run-out in a row doubles the
+   * quiet time (QUIET_MIN_MS..QUIET_MAX_MS), a read answered from the cache resets it.
+   */
+  private quietUntil = 0;
+  private quietMs = QUIET_MIN_MS;
+  private changesSinceQuiet = 0;
   private closed = false;
   private readonly now: () => number;
   private readonly maxAgeMs: number;
@@ -176,21 +189,23 @@ export class WatchedCollection<T extends Named> {
   async read(): Promise<CollectionRead<T>> {
     const began = ++this.tick;
     if (this.version === null || this.stream === null || this.now() - this.listedAt > this.maxAgeMs) return this.list(began);
-    if (this.quiet) {
-      // Waiting would only run out again; the first change the watch brings ends this.
+    if (this.now() < this.quietUntil && this.changesSinceQuiet < QUIET_CHANGES) {
+      // Waiting would most likely run out again.
       this.stats.listedQuiet += 1;
       return this.list(began);
     }
     const target = parseVersion(await this.source.probe());
     if (target === null) {
       this.drop('unparseable probe version');
-      return this.list(began);
+      return { ...await this.list(began), probed: true };
     }
     if (this.version !== null && this.version >= target) return this.hit(false);
     if (await this.caughtUp(target)) return this.hit(true);
     this.stats.waitsRunOut += 1;
-    this.quiet = true;
-    return this.list(began);
+    this.quietUntil = this.now() + this.quietMs;
+    this.quietMs = Math.min(QUIET_MAX_MS, this.quietMs * 2);
+    this.changesSinceQuiet = 0;
+    return { ...await this.list(began), probed: true };
   }
 
   /** Stops the watch and forgets the cache. */
@@ -212,7 +227,8 @@ export class WatchedCollection<T extends Named> {
   private hit(waited: boolean): CollectionRead<T> {
     this.stats.hits += 1;
     if (waited) this.stats.waited += 1;
-    return { items: [...this.items.values()], complete: true, source: 'cache' };
+    this.quietMs = QUIET_MIN_MS;
+    return { items: [...this.items.values()], complete: true, source: 'cache', probed: true };
   }
 
   private caughtUp(target: bigint): Promise<boolean> {
@@ -261,7 +277,7 @@ export class WatchedCollection<T extends Named> {
       if (this.stream === null) this.startStream(version);
       this.wake(version);
     }
-    return { items: [...listed.items], complete: listed.complete, source: 'list' };
+    return { items: [...listed.items], complete: listed.complete, source: 'list', probed: false };
   }
 
   private startStream(from: bigint): void {
@@ -315,7 +331,7 @@ export class WatchedCollection<T extends Named> {
     if (e.type === 'DELETED') this.items.delete(keyOf(e.object));
     else if (e.type !== 'BOOKMARK') this.items.set(keyOf(e.object), e.object);
     this.version = version;
-    this.quiet = false;
+    if (e.type !== 'BOOKMARK') this.changesSinceQuiet += 1;
     this.resumes = 0;
     this.wake(version);
   }
@@ -338,7 +354,6 @@ export class WatchedCollection<T extends Named> {
     }
     this.stopStream();
     this.version = null;
-    this.quiet = false;
     this.resumes = 0;
     this.items = new Map();
     for (const w of [...this.waiters]) w.done(false);

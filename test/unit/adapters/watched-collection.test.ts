@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWatchLine } from '../../../lib/adapters/kube/list-cache.js';
 import {
-  MAX_AGE_MS, MAX_RESUMES, WAIT_MAX_MS, WAIT_MIN_MS, WAIT_SHARE, WatchedCollection, type CollectionSource, type VersionedList, type WatchEvent, type WatchHandlers,
+  MAX_AGE_MS, MAX_RESUMES, QUIET_CHANGES, QUIET_MAX_MS, QUIET_MIN_MS, WAIT_MAX_MS, WAIT_MIN_MS, WAIT_SHARE, WatchedCollection, type CollectionSource, type VersionedList, type WatchEvent, type WatchHandlers,
 } from '../../../lib/adapters/kube/watched-collection.js';
 
 interface Obj {
@@ -217,8 +217,8 @@ describe('IMPL-10: WatchedCollection', () => {
     expect(names((await c.read()).items)).toEqual(['a@11', 'b@12', 'c@13', 'd@14']);
   });
 
-  it('after a wait that ran out, reads list at once (no probe, no wait) until the watch brings a change', async () => {
-    const { source, timers, c } = setup();
+  it('after a wait that ran out, reads list at once (no probe, no wait) for QUIET_MIN_MS or until QUIET_CHANGES changes came', async () => {
+    const { source, timers, clock, c } = setup();
     await c.read();
     source.put('c');
     const first = c.read();
@@ -227,16 +227,30 @@ describe('IMPL-10: WatchedCollection', () => {
     expect((await first).source).toBe('list');
     const probes = source.probes;
     source.put('d');
-    expect((await c.read()).source).toBe('list');
+    const quiet = await c.read();
+    expect(quiet).toMatchObject({ source: 'list', probed: false });
     expect(source.probes).toBe(probes);
     expect(timers.live).toEqual([]);
     expect(c.stats).toMatchObject({ waitsRunOut: 1, listedQuiet: 1 });
-    // A change on the watch ends the quiet: the next read probes, and its version is reached.
-    const e = source.put('e');
-    source.send({ type: 'ADDED', object: e });
+    // Changes on the watch end the quiet: the next read probes, and its version is reached.
+    for (let i = 0; i < QUIET_CHANGES; i++) source.send({ type: 'MODIFIED', object: source.put(`e${i}`) });
     const r = await c.read();
-    expect(r.source).toBe('cache');
+    expect(r).toMatchObject({ source: 'cache', probed: true });
     expect(source.probes).toBe(probes + 1);
+    // So does the time: after a wait that runs out again, QUIET_MIN_MS of reads without a probe.
+    source.put('f');
+    const again = c.read();
+    await settle();
+    timers.fireAll();
+    expect((await again).source).toBe('list');
+    expect((await c.read()).probed).toBe(false);
+    clock.ms += QUIET_MIN_MS + 1;
+    source.put('g');
+    const later = c.read();
+    await settle();
+    expect(source.probes).toBe(probes + 3);
+    timers.fireAll();
+    await later;
   });
 
   it('a LIST that reaches the version a read waits for ends that wait', async () => {
@@ -263,6 +277,7 @@ describe('IMPL-10: WatchedCollection', () => {
     await c.read();
     /** The next read's wait; its wait runs out, and the LIST it makes then takes `nextListMs`. */
     const nextWait = async (nextListMs: number): Promise<number> => {
+      clock.ms += QUIET_MAX_MS;
       // A change the watch brings (so the collection is not quiet), then one it has not brought yet.
       source.send({ type: 'MODIFIED', object: source.put('x') });
       source.put('y');
@@ -382,7 +397,7 @@ describe('IMPL-10: WatchedCollection', () => {
     source.answer();
     const [rx, ry] = await Promise.all([x, y]);
     expect(rx.source).toBe('list');
-    expect(ry).toBe(rx);
+    expect(ry.items).toBe(rx.items);
     expect(ry.items.map((o) => o.metadata.name).sort()).toEqual(['a', 'b', 'c', 'd']);
     expect(source.lists).toBe(3);
     expect(c.stats.lists).toBe(3);
