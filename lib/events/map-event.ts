@@ -21,7 +21,7 @@
  * uid) are refused instead, so that nothing is enqueued for them.
  */
 import {
-  daemonSetGroup, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, nodeUpdateIgnorable, nodeUpdateMattersToNoDaemonSet, targetsForAddOrDelete, targetsForUpdate,
+  daemonSetGroup, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, nodeUpdateMattersToNoDaemonSet, targetsForAddOrDelete, targetsForUpdate,
   type ManagedResource, type SyncTarget, type TriggerOwnerRef,
 } from '../core/index.js';
 import { dedupId } from './identity.js';
@@ -159,7 +159,8 @@ function mapNode(event: ObjectEvent, options: MappingOptions): MappingResult {
   if (event.operation === 'update') {
     // Status writes cannot change labels or taints (both are reset by the status strategy).
     if (event.subresource === 'status') return { requests: [], fanouts: [] };
-    if (object !== null && oldObject !== null && (nodeUpdateIgnorable(oldObject, object) || nodeUpdateMattersToNoDaemonSet(oldObject, object))) {
+    // WATCH-12 (which takes in WATCH-6's unchanged labels and taints).
+    if (object !== null && oldObject !== null && nodeUpdateMattersToNoDaemonSet(oldObject, object)) {
       return { requests: [], fanouts: [] };
     }
   } else if (event.subresource !== '') {

@@ -113,6 +113,10 @@ function tlsKey(origin: string, o: RequestOptions): string {
   return hash.digest('hex');
 }
 
+function lowerCased(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
 function flatHeaders(h: IncomingHttpHeaders | H2Headers): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) {
@@ -143,12 +147,7 @@ export class KubeTransport {
 
   async send(ctx: RequestContext): Promise<ResponseContext> {
     const url = new URL(ctx.getUrl());
-    const options: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(options);
-    const headers: Record<string, string> = { 'accept-encoding': 'gzip' };
-    for (const [k, v] of Object.entries(ctx.getHeaders())) headers[k.toLowerCase()] = v;
-    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
-    if (typeof options.auth === 'string') headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    const { options, headers } = await this.credentials({ 'accept-encoding': 'gzip', ...lowerCased(ctx.getHeaders()) });
     const body = ctx.getBody();
     if (body !== undefined && typeof body !== 'string') throw new Error('KubeTransport sends string bodies only (client-node serializes JSON)');
     const method = ctx.getHttpMethod().toString();
@@ -185,11 +184,7 @@ export class KubeTransport {
     const server = this.kc.getCurrentCluster()?.server;
     if (server === undefined) throw new Error('No active cluster!');
     const url = new URL(server.replace(/\/+$/, '') + path);
-    const options: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(options);
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'daemonless (kubernetes-client-javascript)' };
-    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
-    if (typeof options.auth === 'string') headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    const { options, headers } = await this.credentials({ accept: 'application/json', 'user-agent': 'daemonless (kubernetes-client-javascript)' });
     const abort = new AbortController();
     let status = 0;
     let pending = '';
@@ -254,6 +249,19 @@ export class KubeTransport {
         abort.abort();
       },
     };
+  }
+
+  /**
+   * The KubeConfig's TLS options and credential headers for one request (asked per request: tokens
+   * are refreshed), over the request's own headers.
+   */
+  private async credentials(own: Record<string, string>): Promise<{ options: RequestOptions; headers: Record<string, string> }> {
+    const options: RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(options);
+    const headers = { ...own };
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    if (typeof options.auth === 'string') headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    return { options, headers };
   }
 
   private connection(origin: string, options: RequestOptions): Connection {

@@ -125,6 +125,17 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
+/** Two reads of a cold cache with the LISTs held: the first, a change on the server, the second. */
+async function coldReadsAcrossAChange(source: Source, c: WatchedCollection<Obj>) {
+  source.holdLists = true;
+  const a = c.read();
+  await settle();
+  source.put('c');
+  const b = c.read();
+  await settle();
+  return { a, b };
+}
+
 function setup(options: { maxAgeMs?: number } = {}) {
   const source = new Source();
   source.put('a');
@@ -373,13 +384,8 @@ describe('IMPL-10: WatchedCollection', () => {
 
   it('concurrent reads share a LIST only when it was sent after they began', async () => {
     const { source, timers, c } = setup();
-    source.holdLists = true;
     // Cold: the second read began after the first one's LIST was sent, so it sends its own.
-    const a = c.read();
-    await settle();
-    source.put('c');
-    const b = c.read();
-    await settle();
+    const { a, b } = await coldReadsAcrossAChange(source, c);
     expect(source.lists).toBe(2);
     source.answer();
     source.answer();
@@ -405,12 +411,7 @@ describe('IMPL-10: WatchedCollection', () => {
 
   it('a LIST that finishes after a newer one does not step the cache back; a LIST cut short is not cached', async () => {
     const { source, c } = setup();
-    source.holdLists = true;
-    const a = c.read();
-    await settle();
-    source.put('c');
-    const b = c.read();
-    await settle();
+    const { a, b } = await coldReadsAcrossAChange(source, c);
     // The newer LIST is answered first.
     source.answer(undefined, 1);
     await b;
