@@ -118,6 +118,9 @@ export async function convergeDaemonless(bp: BenchPlane, nodes: number, dl: Daem
   log(`converge: daemonless ${JSON.stringify({ ...run, series: undefined })}`);
   const passes = dl.reports.slice(firstReport);
   log(`converge: daemonless passes took ${JSON.stringify(stats(passes.map((p) => p.at - p.startedAt)))}; bursts ${passes.reduce((n, p) => n + (p.bursts ?? 1), 0)}; reads ${passes.reduce((n, p) => n + p.reads, 0)}`);
+  // Each pass: start (s after the first), duration, pods created, bursts, reads, status written.
+  const first = passes[0]?.startedAt ?? 0;
+  log(`converge: daemonless pass timeline ${passes.map((p) => `+${((p.startedAt - first) / 1000).toFixed(1)}s ${Math.round(p.at - p.startedAt)}ms ${p.scope === 'node' ? 'node ' : ''}+${p.podsCreated}${p.bursts === undefined || p.bursts <= 1 ? '' : ` ×${p.bursts}`} r${p.reads}${p.statusWritten ? ' s' : ''}`).join(', ')}`);
   return run;
 }
 

@@ -110,12 +110,24 @@ const JOIN_INDEX = 90_000;
  */
 const NOT_SIMULATED = { key: 'bench.daemonless.io/not-simulated', effect: 'NoSchedule' } as const;
 
-const hasReadyCondition = (n: V1Node): boolean => n.status?.conditions?.some((c) => c.type === 'Ready') ?? false;
+/**
+ * Node lifecycle is done with a node nobody simulates once it set its Ready condition (Unknown) and
+ * then, from its own work queue and at 5,000 nodes up to minutes later, the
+ * `node.kubernetes.io/unreachable:NoSchedule` taint — a change that can bear on eligibility, so
+ * every one reaches the controller as a node event.
+ */
+const markedByNodeLifecycle = (n: V1Node): boolean => {
+  const taints = n.spec?.taints ?? [];
+  const tainted = (key: string): boolean => taints.some((t) => t.key === key && t.effect === 'NoSchedule');
+  const hasReady = n.status?.conditions?.some((c) => c.type === 'Ready') ?? false;
+  return hasReady && (!tainted(NOT_SIMULATED.key) || tainted('node.kubernetes.io/unreachable'));
+};
 
 /**
  * Creates non-simulated nodes until the plane has `to` nodes, then waits until node lifecycle has
- * marked every one of them (Ready Unknown, after its startup grace period) and the controller
- * has handled those node updates, so the measurement that follows sees a quiet cluster.
+ * marked every one of them (Ready Unknown after its startup grace period, then the unreachable
+ * NoSchedule taint) and the controller has handled those node updates, so the measurement that
+ * follows sees a quiet cluster.
  */
 async function growTo(bp: BenchPlane, from: number, to: number, dl: Daemonless | null): Promise<Growth | undefined> {
   if (to <= from) return undefined;
@@ -134,7 +146,7 @@ async function growTo(bp: BenchPlane, from: number, to: number, dl: Daemonless |
     let cont: string | undefined;
     do {
       const page = await core.listNode({ limit: 1000, _continue: cont });
-      unmarked += page.items.filter((n) => !hasReadyCondition(n)).length;
+      unmarked += page.items.filter((n) => !markedByNodeLifecycle(n)).length;
       cont = page.metadata?._continue || undefined;
     } while (cont);
     if (unmarked === 0) break;

@@ -21,7 +21,7 @@ export function listDaemonSetsVia(cluster: ClusterApi): ListDaemonSets {
       const ns = ds.metadata?.namespace;
       const name = ds.metadata?.name;
       if (ns === undefined || name === undefined || (namespace !== undefined && ns !== namespace)) continue;
-      items.push({ key: `${ns}/${name}`, namespace: ns, name, selector: (ds.spec?.selector ?? null) as LabelSelector | null, scheduling: schedulingOf(ds) });
+      items.push({ key: `${ns}/${name}`, namespace: ns, name, selector: (ds.spec?.selector ?? null) as LabelSelector | null, scheduling: schedulingOf(ds), daemonSet: ds });
     }
     return { items };
   };

@@ -2,7 +2,7 @@
  * The seams between the shell and its drivers (Lambda handlers, the local runner, tests).
  * Types only.
  */
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Node } from '@kubernetes/client-node';
 import type { DaemonSetKey, DaemonSetSummary, ReconcileRequest } from '../events/types.js';
 import type { ListResult } from './cluster-api.js';
 
@@ -35,6 +35,8 @@ export interface SharedReads {
   nodes?: Promise<ListResult<V1Node>>;
   /** Every managed DaemonSet, for the batch's cluster-wide fan-outs (IMPL-5). */
   daemonSets?: Promise<readonly DaemonSetSummary[]>;
+  /** The nodes the batch's node-scoped passes read, by name: one read per node for all DaemonSets (IMPL-5). */
+  nodeByName?: Map<string, Promise<V1Node | null>>;
 }
 
 export interface ReconcileOptions {
@@ -43,6 +45,8 @@ export interface ReconcileOptions {
   readonly node?: string;
   /** With `node`: the DaemonSet's label selector, if known, so the pass reads everything at once. */
   readonly labelSelector?: string;
+  /** With `node`: the DaemonSet as the fan-out's shared list read it (IMPL-5); the pass does not read it again. */
+  readonly daemonSet?: V1DaemonSet;
   /** Reads shared with the other passes of the same batch. */
   readonly shared?: SharedReads;
   /** Until when (ms since epoch) a full pass may go on after its burst cap (IMPL-7); absent: one burst. */

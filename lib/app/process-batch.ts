@@ -19,6 +19,7 @@
  */
 import { decodeMessage, MAX_LABEL_SELECTOR, type DelayedMessage, type FanoutMessage, type QueueMessage } from './messages.js';
 import { dedupId } from '../events/identity.js';
+import type { V1DaemonSet } from '@kubernetes/client-node';
 import type { DaemonSetKey, DaemonSetSummary, ReconcileRequest } from '../events/types.js';
 import { formatLabelSelector, selectorAdopts } from '../core/label-selector.js';
 import { nodeChangePass } from '../core/triggers.js';
@@ -99,7 +100,7 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
   }
   switch (message.type) {
     case 'reconcile':
-      return reconcileRecord(message.key, message.node, message.labelSelector, message.observedAt, record, deps, batch, signal).then(async (outcome) => {
+      return reconcileRecord(message, record, deps, batch, signal).then(async (outcome) => {
         if (message.recheck) await scheduleRecheck(message.key, deps);
         return outcome;
       });
@@ -119,9 +120,17 @@ export async function processRecord(record: QueueRecord, deps: BatchDeps, batch:
   }
 }
 
-async function reconcileRecord(
-  key: DaemonSetKey, node: string | undefined, labelSelector: string | undefined, observedAt: number | undefined, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal,
-): Promise<RecordOutcome> {
+/** One pass to run: a message's, or a node-scoped pass of a fan-out with the DaemonSet its list read. */
+interface PassWork {
+  readonly key: DaemonSetKey;
+  readonly node?: string | undefined;
+  readonly labelSelector?: string | undefined;
+  readonly observedAt?: number | undefined;
+  readonly daemonSet?: V1DaemonSet | undefined;
+}
+
+async function reconcileRecord(work: PassWork, record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal): Promise<RecordOutcome> {
+  const { key, node, labelSelector, observedAt, daemonSet } = work;
   const log = deps.logger.child({ daemonSetKey: key, ...(node === undefined ? {} : { node }), messageId: record.messageId, receiveCount: record.receiveCount });
   // A full pass earlier in the batch did what a node-scoped pass would do.
   const earlier = batch.reconciles.get(workOf(key, node)) ?? (node === undefined ? undefined : batch.reconciles.get(key));
@@ -138,7 +147,7 @@ async function reconcileRecord(
     }
   }
   const pending = runReconcile(key, observedAt, record.messageId, deps, log, {
-    ...(signal === undefined ? {} : { signal }), ...(node === undefined ? {} : { node }), ...(labelSelector === undefined ? {} : { labelSelector }), shared: batch.shared,
+    ...(signal === undefined ? {} : { signal }), ...(node === undefined ? {} : { node }), ...(labelSelector === undefined ? {} : { labelSelector }), ...(daemonSet === undefined ? {} : { daemonSet }), shared: batch.shared,
     ...(batch.continueUntil === undefined ? {} : { continueUntil: batch.continueUntil }),
   });
   batch.reconciles.set(workOf(key, node), pending);
@@ -200,7 +209,7 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
   const log = deps.logger.child({ fanout: message.scope, cause: message.cause, messageId: record.messageId });
   const namespace = message.scope === 'all' || message.scope === 'node' ? undefined : message.namespace;
   let keys = 0;
-  const nodePasses: ReconcileRequest[] = [];
+  const nodePasses: NodePass[] = [];
   const common = { ...(message.observedAt === undefined ? {} : { observedAt: message.observedAt }), ...(message.recheck ? { recheck: true } : {}) };
   for await (const page of fanoutPages(deps, namespace, batch.shared)) {
     const requests: ReconcileRequest[] = [];
@@ -214,7 +223,10 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
       // WATCH-10: a node-scoped pass where the node's eligibility changed, a full pass after a
       // delete, nothing elsewhere; a DaemonSet whose scheduling fields are unknown gets a full pass.
       const pass = ds.scheduling ? nodeChangePass(message.node, message.before, message.after, ds.scheduling) : 'full';
-      if (pass === 'node') nodePasses.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key, message.node), node: message.node, ...selectorOf(ds), ...common });
+      if (pass === 'node') {
+        const request = { key: ds.key, dedupId: dedupId(message.dedupId, ds.key, message.node), node: message.node, ...selectorOf(ds), ...common };
+        nodePasses.push({ request, ...(ds.daemonSet === undefined ? {} : { daemonSet: ds.daemonSet }) });
+      }
       else if (pass === 'full') requests.push({ key: ds.key, dedupId: dedupId(message.dedupId, ds.key), ...common });
     }
     if (requests.length === 0) continue;
@@ -228,6 +240,12 @@ async function expandFanout(message: FanoutMessage, record: QueueRecord, deps: B
   return { kind: 'fanout', keys };
 }
 
+/** A node-scoped pass of a fan-out: its request (enqueued as such to be retried) and the DaemonSet as listed. */
+interface NodePass {
+  readonly request: ReconcileRequest;
+  readonly daemonSet?: V1DaemonSet;
+}
+
 /** How many node-scoped passes of one fan-out run at a time. */
 export const NODE_PASS_CONCURRENCY = 8;
 
@@ -237,14 +255,14 @@ export const NODE_PASS_CONCURRENCY = 8;
  * transiently is enqueued in its own group to be retried there; the fan-out is acked. Returns how
  * many were enqueued.
  */
-async function runNodePasses(passes: readonly ReconcileRequest[], record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal): Promise<number> {
+async function runNodePasses(passes: readonly NodePass[], record: QueueRecord, deps: BatchDeps, batch: BatchState, signal?: AbortSignal): Promise<number> {
   const retry: ReconcileRequest[] = [];
   for (let i = 0; i < passes.length; i += NODE_PASS_CONCURRENCY) {
-    await Promise.all(passes.slice(i, i + NODE_PASS_CONCURRENCY).map(async (r) => {
+    await Promise.all(passes.slice(i, i + NODE_PASS_CONCURRENCY).map(async ({ request: r, daemonSet }) => {
       // Its own record id (the dedup source of what it enqueues); a first receive, as it is retried by message.
       const own: QueueRecord = { messageId: `${record.messageId}/${r.key}`, body: '', receiveCount: 1 };
       try {
-        await reconcileRecord(r.key, r.node, r.labelSelector, r.observedAt, own, deps, batch, signal);
+        await reconcileRecord({ ...r, daemonSet }, own, deps, batch, signal);
       } catch {
         retry.push(r);
         return;

@@ -14,6 +14,8 @@ import { TransientError } from './errors.js';
 
 /** Where a pass gets the node list from (default: a LIST of its own). */
 export type NodeLister = () => Promise<ListResult<V1Node>>;
+/** How a node-scoped pass reads its node (null: there is none). */
+export type NodeGetter = (name: string) => Promise<V1Node | null>;
 
 /** Reads the snapshot, or null when the DaemonSet does not exist. */
 export async function readSnapshot(cluster: ClusterApi, namespace: string, name: string, nodes?: NodeLister): Promise<Snapshot | null> {
@@ -26,24 +28,27 @@ export async function readSnapshot(cluster: ClusterApi, namespace: string, name:
  * IMPL-6: what a node-scoped pass reads — the DaemonSet, the node, the DaemonSet's pods bound to
  * that node (label and field selector), its pods not yet bound (a pod waiting for the scheduler
  * carries the node in its affinity; the field-selected list cannot return it) and its revisions:
- * five requests at any cluster size. With the label selector known beforehand (`labelSelector`,
- * from the fan-out), all five go at once; otherwise, or when the DaemonSet's selector turns out to
- * be another, the DaemonSet is read first, and nothing else when `proceed` says no. Null when the
- * DaemonSet does not exist; `nodes` is empty when the node is gone (or was not read).
+ * five requests at any cluster size. A fan-out's passes share what it read (IMPL-5): the DaemonSet
+ * as its list read it (`daemonSet`: not read again) and one read of the node (`getNode`). With the
+ * label selector known beforehand (`labelSelector`, from the fan-out), all reads go at once;
+ * otherwise, or when the DaemonSet's selector turns out to be another, the DaemonSet is read first,
+ * and nothing else when `proceed` says no. Null when the DaemonSet does not exist; `nodes` is empty
+ * when the node is gone (or was not read).
  */
 export async function readNodeSnapshot(
-  cluster: ClusterApi, namespace: string, name: string, node: string, options: { labelSelector?: string; proceed?: (ds: V1DaemonSet) => boolean } = {},
+  cluster: ClusterApi, namespace: string, name: string, node: string,
+  options: { labelSelector?: string; proceed?: (ds: V1DaemonSet) => boolean; getNode?: NodeGetter; daemonSet?: V1DaemonSet } = {},
 ): Promise<Snapshot | null> {
-  const { labelSelector, proceed = () => true } = options;
-  if (labelSelector === undefined) {
-    const daemonSet = await cluster.getDaemonSet(namespace, name);
+  const { labelSelector, proceed = () => true, getNode = (n: string) => cluster.getNode(n) } = options;
+  if (labelSelector === undefined || options.daemonSet !== undefined) {
+    const daemonSet = options.daemonSet ?? await cluster.getDaemonSet(namespace, name);
     if (!daemonSet) return null;
     // Read first, the DaemonSet may already say that the pass has nothing to do here.
-    return proceed(daemonSet) ? readNodeSnapshotOf(cluster, daemonSet, node) : { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
+    return proceed(daemonSet) ? readNodeSnapshotOf(cluster, daemonSet, node, getNode) : { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
   }
-  const [daemonSet, rest] = await Promise.all([cluster.getDaemonSet(namespace, name), readNodeParts(cluster, namespace, labelSelector, node)]);
+  const [daemonSet, rest] = await Promise.all([cluster.getDaemonSet(namespace, name), readNodeParts(cluster, namespace, labelSelector, node, getNode)]);
   if (!daemonSet) return null;
-  if (selectorString(daemonSet) !== labelSelector) return readNodeSnapshotOf(cluster, daemonSet, node);
+  if (selectorString(daemonSet) !== labelSelector) return readNodeSnapshotOf(cluster, daemonSet, node, getNode);
   return { daemonSet, ...rest };
 }
 
@@ -55,15 +60,15 @@ const selectorString = (ds: V1DaemonSet): string | null => {
   return compiled.ok && compiled.empty ? null : formatLabelSelector(selector);
 };
 
-async function readNodeSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, node: string): Promise<Snapshot> {
+async function readNodeSnapshotOf(cluster: ClusterApi, daemonSet: V1DaemonSet, node: string, getNode: NodeGetter): Promise<Snapshot> {
   const labelSelector = selectorString(daemonSet);
   if (labelSelector === null) return { daemonSet, nodes: [], pods: [], revisions: [], complete: false };
-  return { daemonSet, ...await readNodeParts(cluster, daemonSet.metadata?.namespace ?? 'default', labelSelector, node) };
+  return { daemonSet, ...await readNodeParts(cluster, daemonSet.metadata?.namespace ?? 'default', labelSelector, node, getNode) };
 }
 
-async function readNodeParts(cluster: ClusterApi, namespace: string, labelSelector: string, node: string): Promise<Omit<Snapshot, 'daemonSet'>> {
+async function readNodeParts(cluster: ClusterApi, namespace: string, labelSelector: string, node: string, getNode: NodeGetter): Promise<Omit<Snapshot, 'daemonSet'>> {
   const [found, bound, unbound, revisions] = await Promise.all([
-    cluster.getNode(node),
+    getNode(node),
     listWhole(() => cluster.listPods(namespace, labelSelector, `spec.nodeName=${node}`)),
     listWhole(() => cluster.listPods(namespace, labelSelector, 'spec.nodeName=')),
     listWhole(() => cluster.listRevisions(namespace, labelSelector)),

@@ -8,7 +8,7 @@ import { InvalidMessageError, TerminalError, TransientError } from './errors.js'
 import { DEFAULT_BURST_REPLICAS, executePlan } from './execute-plan.js';
 import type { DaemonSetKey } from '../events/types.js';
 import type { ReconcileFn, ReconcileOptions, ReconcileReport, SharedReads } from './ports.js';
-import { readNodeSnapshot, readSnapshot, type NodeLister } from './read-snapshot.js';
+import { readNodeSnapshot, readSnapshot, type NodeGetter, type NodeLister } from './read-snapshot.js';
 
 export interface ReconcileDeps {
   readonly cluster: ClusterApi;
@@ -59,7 +59,10 @@ export function createReconciler(deps: ReconcileDeps): ReconcileFn {
   ): Promise<ReconcileReport> => {
     const { node } = options;
     const allowed = (ds: V1DaemonSet): boolean => nodePassAllowed(ds) && validateDaemonSet(ds).length === 0;
-    const snapshot = await readNodeSnapshot(cluster, namespace, name, node, { ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }), proceed: allowed });
+    const snapshot = await readNodeSnapshot(cluster, namespace, name, node, {
+      ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }), proceed: allowed, getNode: sharedNodeGetter(cluster, options.shared),
+      ...(options.daemonSet === undefined ? {} : { daemonSet: options.daemonSet }),
+    });
     if (!snapshot) return report({ missing: true });
     const daemonSet = snapshot.daemonSet;
     if (!allowed(daemonSet)) return report({ scope: 'node', fullPassNeeded: true });
@@ -141,6 +144,26 @@ function sharedNodeLister(cluster: ClusterApi, shared: SharedReads | undefined):
       listed.catch(() => { if (shared.nodes === listed) delete shared.nodes; });
     }
     return shared.nodes;
+  };
+}
+
+/**
+ * IMPL-5: the node a node-scoped pass reads: the batch's shared read of it when there is one (read by
+ * the first pass that needs it; a failed read is not kept). The DaemonSets a node event concerns
+ * share one read of that node.
+ */
+function sharedNodeGetter(cluster: ClusterApi, shared: SharedReads | undefined): NodeGetter {
+  if (shared === undefined) return (name) => cluster.getNode(name);
+  return (name) => {
+    const byName = shared.nodeByName ??= new Map();
+    let read = byName.get(name);
+    if (read === undefined) {
+      const sent = cluster.getNode(name);
+      read = sent;
+      byName.set(name, sent);
+      sent.catch(() => { if (byName.get(name) === sent) byName.delete(name); });
+    }
+    return read;
   };
 }
 

@@ -131,4 +131,6 @@ export interface DaemonSetSummary {
   readonly selector: LabelSelector | null;
   /** The DaemonSet's scheduling fields only (`schedulingOf`), for WATCH-10; null when unknown. */
   readonly scheduling?: V1DaemonSet | null;
+  /** The DaemonSet as listed, for the node-scoped passes of a fan-out (IMPL-5). */
+  readonly daemonSet?: V1DaemonSet;
 }

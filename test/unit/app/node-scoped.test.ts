@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReconciler } from '../../../lib/app/reconcile-key.js';
+import { listDaemonSetsVia } from '../../../lib/app/cluster-ports.js';
 import { decodeMessage, encodeMessage, toFanoutMessage, toReconcileMessage } from '../../../lib/app/messages.js';
 import { newBatchState, processRecord, type BatchDeps } from '../../../lib/app/process-batch.js';
 import type { ReconcileFn, ReconcileOptions } from '../../../lib/app/ports.js';
@@ -13,7 +14,7 @@ import type { NodeFacts } from '../../../lib/events/types.js';
 import { requestGroupId } from '../../../lib/events/identity.js';
 import { noMetrics, silentLogger } from '../../../lib/observability/ports.js';
 import { daemonSet } from '../../builders/daemon-set.js';
-import { directApi, MemoryApiServer, type RawApi, type RawOp } from '../../support/memory-api-server.js';
+import { directApi, MemoryApiServer, WRITE_OPS, type RawApi, type RawOp } from '../../support/memory-api-server.js';
 import { MemoryKubeCluster } from '../../support/memory-clients.js';
 import { buildDaemonSet, buildNode, Clock, dsKey } from '../faults/harness.js';
 import { RecordingQueue, report } from './helpers.js';
@@ -33,7 +34,8 @@ function setup(nodes: number, daemonSets = 1, burstReplicas?: number) {
     const direct = directApi(server, id);
     return { call: (op, run, info) => { ops.push(op); return direct.call(op, run, info); } };
   };
-  const reconcile = createReconciler({ cluster: new MemoryKubeCluster(server, { rawFor: counting }), now: () => clock.date(), ...(burstReplicas === undefined ? {} : { burstReplicas }) });
+  const cluster = new MemoryKubeCluster(server, { rawFor: counting });
+  const reconcile = createReconciler({ cluster, now: () => clock.date(), ...(burstReplicas === undefined ? {} : { burstReplicas }) });
   const settle = async (key = dsKey(0)): Promise<void> => {
     for (let i = 0; i < 10; i++) {
       const r = await reconcile(key, { continueUntil: Number.MAX_SAFE_INTEGER });
@@ -43,7 +45,7 @@ function setup(nodes: number, daemonSets = 1, burstReplicas?: number) {
     throw new Error('did not settle');
   };
   const podsOn = (node: string) => [...server.pods.values()].filter((p) => p.spec?.nodeName === node || JSON.stringify(p.spec?.affinity ?? {}).includes(`"${node}"`));
-  return { server, ops, reconcile, settle, podsOn };
+  return { server, ops, reconcile, settle, podsOn, cluster };
 }
 
 describe('node-scoped pass (IMPL-6)', () => {
@@ -142,7 +144,7 @@ describe('going on after the burst cap (IMPL-7)', () => {
   });
 });
 
-describe('one node list per batch (IMPL-5)', () => {
+describe('one node list and one read of each node per batch (IMPL-5)', () => {
   it('lists nodes once for the full passes of every DaemonSet in a batch, again in the next batch', async () => {
     const s = setup(3, 3);
     const batch = newBatchState();
@@ -150,6 +152,33 @@ describe('one node list per batch (IMPL-5)', () => {
     expect(s.ops.filter((op) => op === 'listNodes')).toHaveLength(1);
     await s.reconcile(dsKey(0), { shared: newBatchState().shared });
     expect(s.ops.filter((op) => op === 'listNodes')).toHaveLength(2);
+  });
+
+  it('reads a node once for the node-scoped passes of every DaemonSet in a batch, again in the next batch', async () => {
+    const s = setup(3, 3);
+    for (let i = 0; i < 3; i++) await s.settle(dsKey(i));
+    s.server.putNode(plainNode('node-3'));
+    s.ops.length = 0;
+    const batch = newBatchState();
+    const reports = await Promise.all([0, 1, 2].map((i) => s.reconcile(dsKey(i), { node: 'node-3', shared: batch.shared })));
+    expect(reports.map((r) => r.podsCreated)).toEqual([1, 1, 1]);
+    expect(s.ops.filter((op) => op === 'readNode')).toHaveLength(1);
+    // Each pass counts only the reads it sent: one sent the node read, the others shared it.
+    expect(reports.map((r) => r.reads).sort()).toEqual([4, 4, 5]);
+    await s.reconcile(dsKey(0), { node: 'node-3', shared: newBatchState().shared });
+    expect(s.ops.filter((op) => op === 'readNode')).toHaveLength(2);
+  });
+
+  it('reads a node again after a failed shared read', async () => {
+    const s = setup(3);
+    await s.settle();
+    s.server.putNode(plainNode('node-3'));
+    const failed: Promise<never> = Promise.reject(new Error('boom'));
+    failed.catch(() => undefined);
+    const shared: ReconcileOptions['shared'] = { nodeByName: new Map([['node-3', failed]]) };
+    await expect(s.reconcile(dsKey(0), { node: 'node-3', shared })).rejects.toThrow(/boom/);
+    shared.nodeByName?.delete('node-3');
+    await expect(s.reconcile(dsKey(0), { node: 'node-3', shared })).resolves.toMatchObject({ scope: 'node', podsCreated: 1 });
   });
 
   it('lists again after a failed shared list', async () => {
@@ -247,6 +276,24 @@ describe('the node fan-out (WATCH-10)', () => {
     await expect(processRecord(joined('n3'), counted, next)).rejects.toThrow(/list failed/);
     await processRecord(joined('n3'), counted, next);
     expect(lists).toEqual([undefined, 'default', undefined, undefined]);
+  });
+
+  it('gives the node-scoped passes of a fan-out the DaemonSets as its list read them and one read of the node (IMPL-5)', async () => {
+    const s = setup(3, 3);
+    for (let i = 0; i < 3; i++) await s.settle(dsKey(i));
+    s.server.putNode(plainNode('node-3'));
+    s.ops.length = 0;
+    const queue = new RecordingQueue();
+    const d: BatchDeps = { ...deps(queue, s.reconcile), listDaemonSets: listDaemonSetsVia(s.cluster.session()) };
+    const body = encodeMessage(toFanoutMessage({ scope: 'node', node: 'node-3', before: null, after: facts({}), cause: 'node node-3 create', dedupId: 'f1' }));
+    expect(await processRecord({ messageId: 'm1', body, receiveCount: 1 }, d, newBatchState())).toEqual({ kind: 'fanout', keys: 3 });
+    expect(new Set(s.podsOn('node-3').map((p) => p.metadata?.ownerReferences?.[0]?.uid)).size).toBe(3);
+    // One DaemonSet list, one node read; per DaemonSet its bound and unbound pods and its revisions.
+    const reads = s.ops.filter((op) => !WRITE_OPS.has(op));
+    expect(reads.filter((op) => op === 'listDaemonSets')).toHaveLength(1);
+    expect(reads.filter((op) => op === 'readDaemonSet')).toHaveLength(0);
+    expect(reads.filter((op) => op === 'readNode')).toHaveLength(1);
+    expect(reads).toHaveLength(1 + 1 + 3 * 3);
   });
 
   it('collapses a node-scoped pass into a full pass of the same key earlier in the batch, not the other way round', async () => {
