@@ -11,6 +11,7 @@
  *   npx tsx bench/node-join.ts [--base-nodes 1000] [--daemonsets 3] [--joins 50] [--upstream] [--quick]
  */
 import { fileURLToPath } from 'node:url';
+import type { V1Node } from '@kubernetes/client-node';
 import { nodeObject } from '../lib/local-plane/nodes.js';
 import { log, parseFlags, percentile, sleep } from './lib/args.js';
 import { ApiTraffic, benchKubeConfig, emptyTotals, isWatch, KCM_BURST, KCM_QPS, plainKubeConfig, TokenBucket, trafficBetween, trafficSum, type TrafficTotals } from './lib/kube.js';
@@ -106,9 +107,10 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
     const queuedAtStart = dl?.runner.fifo?.depth().visible;
     log(`[node-join ${dl === null ? 'upstream' : 'daemonless'}] ${o.daemonSets} DaemonSets converged on ${o.baseNodes} nodes; joining ${o.joins} nodes`);
 
-    // Node watch: when each joining node becomes eligible.
+    // Node watch: when each joining node becomes eligible. Only the joining nodes: the status
+    // updates of a thousand others would make the watch itself late on a loaded machine.
     const eligibleAt = new Map<string, number>();
-    const nodeWatch = new ChildWatch(bp.plane.adminKubeconfig, '/api/v1/nodes', undefined, (_type, o, at) => {
+    const nodeWatch = new ChildWatch(bp.plane.adminKubeconfig, '/api/v1/nodes', `${JOINING_LABEL}=true`, (_type, o, at) => {
       const name = String(o?.name ?? '');
       if (o && !eligibleAt.has(name) && o.eligible === true) eligibleAt.set(name, at);
     });
@@ -140,7 +142,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
       const before = traffic?.snapshot();
       const t0 = performance.now();
       createdAt.set(name, t0);
-      await bp.core.createNode({ body: o.joiningNode?.(name) ?? nodeObject({ name }) });
+      await bp.core.createNode({ body: joining(o.joiningNode?.(name) ?? nodeObject({ name })) });
       try {
         await t.until(() => podsOf().length >= o.daemonSets, o.perJoinTimeoutMs ?? 30_000, `daemon pods on ${name}`);
       } catch {
@@ -217,6 +219,10 @@ export async function runNodeJoin(o: NodeJoinOptions): Promise<NodeJoinResult> {
   const upstream = o.upstream ? await runOn(true, o) : null;
   return { baseNodes: o.baseNodes, daemonSets: o.daemonSets, joins: o.joins, daemonless, upstream };
 }
+
+/** Marks the nodes that join, for the benchmark's node watch; no DaemonSet of the benchmark selects on it. */
+const JOINING_LABEL = 'bench.daemonless.io/joining';
+const joining = (node: V1Node): V1Node => ({ ...node, metadata: { ...node.metadata, labels: { ...node.metadata?.labels, [JOINING_LABEL]: 'true' } } });
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const flags = parseFlags();
