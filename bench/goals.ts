@@ -74,10 +74,14 @@ export function goalRows(r: AllResults): GoalRow[] {
     const goal = '≤ upstream p50, p99 ≤ 250 ms';
     if (!d) rows.push({ id: 'join-eligible', measure, goal, measured: '—', upstream: '', ratio: '', load: '', met: null, cause: notMeasured(r, 'node-join', ['node-join', 'plane A']) });
     else {
-      const met = u ? d.eligibleToPod.p50Ms <= u.eligibleToPod.p50Ms && d.eligibleToPod.p99Ms <= 250 : null;
+      // A pod cannot come before its node became eligible: a negative time means the benchmark's node watch was late.
+      const watchLate = d.eligibleToPod.p50Ms < 0 || (u !== null && u.eligibleToPod.p50Ms < 0);
+      const met = u && !watchLate ? d.eligibleToPod.p50Ms <= u.eligibleToPod.p50Ms && d.eligibleToPod.p99Ms <= 250 : null;
+      const cause = watchLate ? 'not measured: negative times, the benchmark\'s node watch saw the nodes become eligible late'
+        : met === false ? joinFacts(d, u) : met === null ? 'no upstream joins in this run (--upstream-joins)' : '';
       rows.push({ id: 'join-eligible', measure, goal, measured: `${ms(d.eligibleToPod.p50Ms)} / ${ms(d.eligibleToPod.p99Ms)}`,
         upstream: u ? `${ms(u.eligibleToPod.p50Ms)} / ${ms(u.eligibleToPod.p99Ms)}` : 'not run', ratio: times(ratioOf(d.eligibleToPod.p50Ms, u?.eligibleToPod.p50Ms)),
-        load: loadOf(r, 'nodeJoin'), met, cause: met === false ? joinFacts(d, u) : met === null ? 'no upstream joins in this run (--upstream-joins)' : '' });
+        load: loadOf(r, 'nodeJoin'), met, cause });
     }
     const measure2 = `node join at ${nodes} nodes, create → pod p50`;
     if (!d) rows.push({ id: 'join-create', measure: measure2, goal: '≤ 1.0× upstream', measured: '—', upstream: '', ratio: '', load: '', met: null, cause: notMeasured(r, 'node-join', ['node-join', 'plane A']) });

@@ -20,7 +20,8 @@ function compact(obj: V1Pod | V1Node): unknown {
   if (isNodes) {
     const n = obj as V1Node;
     const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    const tainted = (n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable');
+    // Daemon pods tolerate node lifecycle's NoExecute taints (POD-4), which can outlive the NoSchedule one by seconds.
+    const tainted = (n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' && (t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable'));
     return { name: n.metadata?.name, eligible: ready && !tainted };
   }
   const p = obj as V1Pod;
