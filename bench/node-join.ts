@@ -107,8 +107,8 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
     const queuedAtStart = dl?.runner.fifo?.depth().visible;
     log(`[node-join ${dl === null ? 'upstream' : 'daemonless'}] ${o.daemonSets} DaemonSets converged on ${o.baseNodes} nodes; joining ${o.joins} nodes`);
 
-    // Node watch: when each joining node becomes eligible. Only the joining nodes: the status
-    // updates of a thousand others would make the watch itself late on a loaded machine.
+    // Node watch: when each joining node becomes eligible; the joining nodes only (a thousand
+    // others' status updates are of no use here).
     const eligibleAt = new Map<string, number>();
     const nodeWatch = new ChildWatch(bp.plane.adminKubeconfig, '/api/v1/nodes', `${JOINING_LABEL}=true`, (_type, o, at) => {
       const name = String(o?.name ?? '');
