@@ -2,7 +2,7 @@
  * Node join: with the controller running on a plane with `--base-nodes` nodes and K converged
  * DaemonSets, nodes join one at a time; for each join and each DaemonSet we take
  *   create → pod:   node create request sent → the daemon pod's first watch event, and
- *   eligible → pod: the node's first watch event showing it Ready without a not-ready or unreachable NoSchedule taint
+ *   eligible → pod: the node's first watch event showing it without a not-ready or unreachable NoSchedule taint
  *                   (before that no daemon pod may be placed, SCHED rules) → that pod event.
  * daemonless is the local runner with the watch source (same client QPS/burst as
  * kube-controller-manager); with `--upstream` the same joins run against the upstream controller on

@@ -102,7 +102,7 @@ export function renderMarkdown(r: AllResults, history: readonly HistoryEntry[] =
       if (!run) continue;
       out.push(`| ${name} | ${ms(run.createToPod.p50Ms)} | ${ms(run.createToPod.p90Ms)} | ${ms(run.createToPod.p99Ms)} | ${ms(run.createToPod.maxMs)} | ${ms(run.eligibleToPod.p50Ms)} | ${ms(run.eligibleToPod.p99Ms)} | ${ms(run.createToEligible.p50Ms)} | ${run.missing} | ${run.reconciles ?? ''} | ${run.queuedAtStart ?? ''} |`);
     }
-    out.push('', 'A new node carries the `node.kubernetes.io/not-ready:NoSchedule` taint until it is Ready and node lifecycle removes it; no daemon pod may be placed before (daemon pods do not tolerate it), so create → pod includes that time for any controller.', '');
+    out.push('', 'A new node carries the `node.kubernetes.io/not-ready:NoSchedule` taint (the API server adds it) until node lifecycle removes it — here as soon as it sees the node, which has no Ready condition yet (kwok reports Ready a second or two later); no daemon pod may be placed before (daemon pods do not tolerate it), so create → pod includes that time for any controller. Eligible: the first watch event without that taint.', '');
   }
   const jc = r.joinCost;
   if (jc) {

@@ -19,10 +19,12 @@ const isNodes = path.endsWith('/nodes');
 function compact(obj: V1Pod | V1Node): unknown {
   if (isNodes) {
     const n = obj as V1Node;
-    const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    // Daemon pods tolerate node lifecycle's NoExecute taints (POD-4), which can outlive the NoSchedule one by seconds.
+    // Eligible for a daemon pod without tolerations of its own: no NoSchedule taint of node lifecycle
+    // (daemon pods tolerate its NoExecute ones, POD-4). Not "Ready": a node created through the API
+    // without a Ready condition (kwok's) loses the not-ready taint the API server gave it as soon as
+    // node lifecycle sees it, seconds before it reports Ready.
     const tainted = (n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' && (t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable'));
-    return { name: n.metadata?.name, eligible: ready && !tainted };
+    return { name: n.metadata?.name, eligible: !tainted };
   }
   const p = obj as V1Pod;
   return {
