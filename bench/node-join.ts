@@ -74,6 +74,8 @@ export interface NodeJoinOptions {
   readonly joins: number;
   readonly upstream?: boolean;
   /** How long one join waits for its pods before counting them missing (default 30 s). */
+  /** Pause after a join's pods are there before the next join (default 300 ms). */
+  readonly gapMs?: number;
   readonly perJoinTimeoutMs?: number;
   /** Count the controller's requests and bytes per join (daemonless only). */
   readonly countTraffic?: boolean;
@@ -157,7 +159,7 @@ export async function joinPhase(bp: BenchPlane, o: NodeJoinOptions, existing: nu
         createToPod.push(seen - t0);
         if (el !== undefined) eligibleToPod.push(seen - el);
       }
-      await sleep(300);
+      await sleep(o.gapMs ?? 300);
     }
     let total: TrafficTotals | null = null;
     if (traffic && dl) {
@@ -231,6 +233,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     daemonSets: flags.number('daemonsets', 3, 2),
     joins: flags.number('joins', 50, 10),
     upstream: flags.bool('upstream'),
+    gapMs: flags.number('gap-ms', 300),
   }).then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); process.exit(0); },
     (e: unknown) => { process.stderr.write(`node-join failed: ${e instanceof Error ? e.stack : String(e)}\n`); process.exit(1); });
 }
