@@ -153,7 +153,7 @@ interface Waiter {
 }
 
 export class WatchedCollection<T extends Named> {
-  readonly stats: CollectionStats = { hits: 0, waited: 0, lists: 0, waitsRunOut: 0, listedQuiet: 0, resumed: 0, drops: 0, dropped: {} };
+  readonly stats: CollectionStats = emptyCollectionStats();
   private items = new Map<string, T>();
   /** The resourceVersion the cache holds the collection at; null: no cache. */
   private version: bigint | null = null;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWatchLine } from '../../../lib/adapters/kube/list-cache.js';
 import {
-  MAX_AGE_MS, MAX_RESUMES, QUIET_CHANGES, QUIET_MAX_MS, QUIET_MIN_MS, WAIT_MAX_MS, WAIT_MIN_MS, WAIT_SHARE, WatchedCollection, type CollectionSource, type VersionedList, type WatchEvent, type WatchHandlers,
+  MAX_AGE_MS, MAX_RESUMES, QUIET_CHANGES, QUIET_MAX_MS, QUIET_MIN_MS, WAIT_MAX_MS, WAIT_MIN_MS, WAIT_SHARE, WatchedCollection, type CollectionRead, type CollectionSource, type VersionedList, type WatchEvent, type WatchHandlers,
 } from '../../../lib/adapters/kube/watched-collection.js';
 
 interface Obj {
@@ -144,7 +144,14 @@ function setup(options: { maxAgeMs?: number } = {}) {
   const clock = { ms: 0 };
   const c = new WatchedCollection<Obj>(source, { now: () => clock.ms, setTimer: timers.set, ...options });
   const names = (items: readonly Obj[]): string[] => items.map((o) => o.value).sort();
-  return { source, timers, clock, c, names };
+  /** A read whose wait for the watch runs out (the collection changed, the watch did not say so). */
+  const readRunningOut = async (): Promise<CollectionRead<Obj>> => {
+    const pending = c.read();
+    await settle();
+    timers.fireAll();
+    return pending;
+  };
+  return { source, timers, clock, c, names, readRunningOut };
 }
 
 describe('IMPL-10: WatchedCollection', () => {
@@ -208,13 +215,10 @@ describe('IMPL-10: WatchedCollection', () => {
   });
 
   it('a read whose wait runs out lists, and the LIST replaces the cache; the watch goes on from where it was', async () => {
-    const { source, timers, c, names } = setup();
+    const { source, c, names, readRunningOut } = setup();
     await c.read();
     const late = source.put('c');
-    const pending = c.read();
-    await settle();
-    timers.fireAll();
-    const r = await pending;
+    const r = await readRunningOut();
     expect(r.source).toBe('list');
     expect(names(r.items)).toEqual(['a@11', 'b@12', 'c@13']);
     expect(c.stats).toMatchObject({ hits: 0, lists: 2, waitsRunOut: 1 });
@@ -229,13 +233,10 @@ describe('IMPL-10: WatchedCollection', () => {
   });
 
   it('after a wait that ran out, reads list at once (no probe, no wait) for QUIET_MIN_MS or until QUIET_CHANGES changes came', async () => {
-    const { source, timers, clock, c } = setup();
+    const { source, timers, clock, c, readRunningOut } = setup();
     await c.read();
     source.put('c');
-    const first = c.read();
-    await settle();
-    timers.fireAll();
-    expect((await first).source).toBe('list');
+    expect((await readRunningOut()).source).toBe('list');
     const probes = source.probes;
     source.put('d');
     const quiet = await c.read();
@@ -250,10 +251,7 @@ describe('IMPL-10: WatchedCollection', () => {
     expect(source.probes).toBe(probes + 1);
     // So does the time: after a wait that runs out again, QUIET_MIN_MS of reads without a probe.
     source.put('f');
-    const again = c.read();
-    await settle();
-    timers.fireAll();
-    expect((await again).source).toBe('list');
+    expect((await readRunningOut()).source).toBe('list');
     expect((await c.read()).probed).toBe(false);
     clock.ms += QUIET_MIN_MS + 1;
     source.put('g');
